@@ -26,3 +26,12 @@ func Str(s *string) string {
 	}
 	return *s
 }
+
+// TimeStr renders an optional time as RFC 3339 UTC for JSON (nil stays null).
+func TimeStr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
+}

@@ -1,0 +1,49 @@
+# dagctl — see README.md. `make demo` shows it working, `make test` runs every test.
+GO       ?= go
+BIN      ?= bin/dagctl
+PKG      := github.com/dagctl/dagctl
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
+DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS  := -s -w -X $(PKG)/internal/buildinfo.Version=$(VERSION) -X $(PKG)/internal/buildinfo.Commit=$(COMMIT) -X $(PKG)/internal/buildinfo.Date=$(DATE)
+export CGO_ENABLED := 0
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: build test unit lint bench docs demo snapshot fuzz clean
+
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dagctl
+
+# go vet plus every test, unit and integration (real PostgreSQL and SQLite), plus a short fuzz run.
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 25m ./...
+	$(MAKE) --no-print-directory fuzz
+
+# A few seconds of each fuzz target (the seeds also run in `go test`).
+FUZZTIME ?= 3s
+fuzz:
+	@for t in $$($(GO) list ./pkg/...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$t 2>/dev/null | grep '^Fuzz'); do \
+	    echo "fuzz $$t $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$t >/dev/null || exit 1; \
+	  done; \
+	done
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./... 2>&1 | tee /tmp/dagctl-bench.txt
+
+docs: build
+	$(BIN) docs --dir docs
+
+demo: build
+	./scripts/demo.sh $(BIN)
+
+snapshot:
+	$(GO) run github.com/goreleaser/goreleaser/v2@v2.15.1 release --snapshot --clean
+
+clean:
+	rm -rf bin dist .demo

@@ -1,0 +1,86 @@
+package app
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dagctl/dagctl/internal/apperr"
+	"github.com/dagctl/dagctl/internal/cli/cmdutil"
+	"github.com/dagctl/dagctl/internal/cli/dags"
+	"github.com/dagctl/dagctl/internal/cli/doctor"
+	"github.com/dagctl/dagctl/internal/cli/runs"
+	"github.com/dagctl/dagctl/internal/cli/version"
+	"github.com/dagctl/dagctl/internal/output"
+)
+
+const exitCodesHelp = `Exit codes:
+  0    ok
+  1    failure (database error, unexpected error; a followed backfill ended failed)
+  2    invalid input (usage or validation error; nothing was written)
+  3    not found (DAG, run or backfill)
+  4    permission denied
+  5    conflict (duplicate, overlap, or a state that does not allow the action)
+  124  timeout (backfill wait)
+`
+
+// NewRootCmd builds the dagctl command tree.
+func NewRootCmd(f *cmdutil.Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "dagctl",
+		Short: "Airflow DAG runs and backfills, straight from the metadata database",
+		Long: `dagctl lists DAGs, lists and creates DAG runs, and creates, follows, pauses,
+cancels and deletes backfills by talking directly to Apache Airflow's metadata
+database (PostgreSQL or SQLite; Airflow 2.7–2.11 and 3.x). It writes the rows
+Airflow itself writes, so a running Airflow scheduler picks them up.
+
+` + exitCodesHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			f.IO.Quiet = f.Global.Quiet
+			if _, err := output.ParseFormat(f.Global.Output); err != nil {
+				return err
+			}
+			switch f.Global.RBAC {
+			case "", "auto", "enforce", "off":
+			default:
+				return apperr.Invalid("--rbac: %q is not a mode; use auto|enforce|off", f.Global.RBAC)
+			}
+			if f.Global.ConnectTimeout < 0 {
+				return apperr.Invalid("--connect-timeout: must not be negative")
+			}
+			return nil
+		},
+	}
+	root.SetFlagErrorFunc(flagErrorFunc)
+	pf := root.PersistentFlags()
+	pf.StringVar(&f.Global.DB, "db", "", "database URL (SQLAlchemy form, e.g. postgresql://user:pass@host/airflow or sqlite:////path/airflow.db)")
+	pf.StringVar(&f.Global.ConfigFile, "config", "", "dagctl config file (default $XDG_CONFIG_HOME/dagctl/config.yaml or ~/.config/dagctl/config.yaml)")
+	pf.StringVar(&f.Global.Context, "context", "", "named context of the config file to use")
+	pf.StringVar(&f.Global.User, "user", "", "acting Airflow user (default $DAGCTL_USER, config user, then the OS user)")
+	pf.StringVar(&f.Global.RBAC, "rbac", "", "permission checks: auto|enforce|off (default auto)")
+	pf.DurationVar(&f.Global.ConnectTimeout, "connect-timeout", 0, "database connect timeout (default 10s)")
+	pf.StringVarP(&f.Global.Output, "output", "o", "table", fmt.Sprintf("output format: %s", joinFormats()))
+	pf.BoolVar(&f.Global.NoHeaders, "no-headers", false, "omit table and csv headers")
+	pf.BoolVarP(&f.Global.Quiet, "quiet", "q", false, "silence informational lines on stderr")
+
+	root.AddCommand(
+		dags.NewCmdDags(f),
+		runs.NewCmdRuns(f),
+		doctor.NewCmdDoctor(f),
+		version.NewCmdVersion(f),
+	)
+	return root
+}
+
+func joinFormats() string {
+	s := ""
+	for i, x := range output.Formats {
+		if i > 0 {
+			s += "|"
+		}
+		s += x
+	}
+	return s
+}

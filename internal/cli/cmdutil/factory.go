@@ -1,0 +1,169 @@
+// Package cmdutil holds what every command shares: the streams, the global
+// flags, lazily loaded settings and a lazily opened store, and the clock.
+package cmdutil
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"sync"
+	"time"
+
+	"github.com/dagctl/dagctl/internal/apperr"
+	"github.com/dagctl/dagctl/internal/config"
+	"github.com/dagctl/dagctl/internal/iostreams"
+	"github.com/dagctl/dagctl/internal/output"
+	"github.com/dagctl/dagctl/internal/rbac"
+	"github.com/dagctl/dagctl/internal/store"
+)
+
+// GlobalOptions are the persistent flags of the root command.
+type GlobalOptions struct {
+	DB             string
+	ConfigFile     string
+	Context        string
+	User           string
+	RBAC           string
+	ConnectTimeout time.Duration
+	Output         string
+	NoHeaders      bool
+	Quiet          bool
+}
+
+// Factory is the small set of dependencies handed to every command.
+type Factory struct {
+	IO     *iostreams.IOStreams
+	Global GlobalOptions
+	Getenv func(string) (string, bool)
+	Now    func() time.Time
+
+	mu       sync.Mutex
+	settings *config.Settings
+	store    *store.Store
+	checker  rbac.Checker
+}
+
+// New returns a Factory wired to the process.
+func New(io *iostreams.IOStreams) *Factory {
+	return &Factory{
+		IO:     io,
+		Getenv: os.LookupEnv,
+		Now:    func() time.Time { return time.Now().UTC() },
+	}
+}
+
+// Settings loads the effective settings once.
+func (f *Factory) Settings(ctx context.Context) (*config.Settings, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.settings != nil {
+		return f.settings, nil
+	}
+	home, _ := os.UserHomeDir()
+	osUser := ""
+	if u, err := user.Current(); err == nil {
+		osUser = u.Username
+	}
+	s, err := config.Load(ctx, config.Inputs{
+		DBFlag:             f.Global.DB,
+		ConfigFlag:         f.Global.ConfigFile,
+		ContextFlag:        f.Global.Context,
+		UserFlag:           f.Global.User,
+		RBACFlag:           f.Global.RBAC,
+		ConnectTimeoutFlag: f.Global.ConnectTimeout,
+		Getenv:             f.Getenv,
+		HomeDir:            home,
+		OSUser:             osUser,
+		RunCmd:             runShell,
+	})
+	if err != nil {
+		if errors.Is(err, config.ErrInvalid) {
+			return nil, apperr.Wrap(apperr.KindInvalid, err)
+		}
+		return nil, err
+	}
+	f.settings = s
+	return s, nil
+}
+
+// Store opens the database once, on first use.
+func (f *Factory) Store(ctx context.Context) (*store.Store, error) {
+	s, err := f.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.store != nil {
+		return f.store, nil
+	}
+	loc, err := s.Location()
+	if err != nil {
+		return nil, apperr.Wrap(apperr.KindInvalid, err)
+	}
+	timeout, _ := time.ParseDuration(s.ConnectTimeout.Value)
+	st, err := store.Open(ctx, store.OpenOptions{
+		Dialect:         s.URL.Dialect,
+		DSN:             s.URL.DSN(),
+		Redacted:        s.URL.Redacted(),
+		HostPort:        s.URL.HostPort(),
+		Schema:          s.Schema.Value,
+		ConnectTimeout:  timeout,
+		DefaultTimezone: loc,
+		Now:             f.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.store = st
+	return st, nil
+}
+
+// Close releases the store if it was opened.
+func (f *Factory) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.store != nil {
+		_ = f.store.Close()
+		f.store = nil
+	}
+}
+
+// Secrets are the strings no output line may contain (the database password).
+func (f *Factory) Secrets() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.settings == nil {
+		return nil
+	}
+	return f.settings.Secrets()
+}
+
+// OutputOptions returns the parsed -o and --no-headers.
+func (f *Factory) OutputOptions() (output.Options, error) {
+	format, err := output.ParseFormat(f.Global.Output)
+	if err != nil {
+		return output.Options{}, err
+	}
+	return output.Options{Format: format, NoHeaders: f.Global.NoHeaders}, nil
+}
+
+// Print prints a result with the global output options.
+func (f *Factory) Print(r output.Result) error {
+	opts, err := f.OutputOptions()
+	if err != nil {
+		return err
+	}
+	return output.Print(f.IO, opts, r)
+}
+
+func runShell(ctx context.Context, command string) (string, error) {
+	out, err := exec.CommandContext(ctx, "sh", "-c", command).Output()
+	if err != nil {
+		return "", fmt.Errorf("run %q: %w", command, err)
+	}
+	return string(out), nil
+}

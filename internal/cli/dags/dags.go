@@ -1,0 +1,16 @@
+// Package dags groups the DAG verbs.
+package dags
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/dagctl/dagctl/internal/cli/cmdutil"
+	"github.com/dagctl/dagctl/internal/cli/dags/list"
+)
+
+// NewCmdDags builds `dagctl dags`.
+func NewCmdDags(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{Use: "dags", Short: "Work with DAGs"}
+	cmd.AddCommand(list.NewCmdList(f, nil))
+	return cmd
+}

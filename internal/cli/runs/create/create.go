@@ -1,0 +1,329 @@
+// Package create implements `dagctl runs create`.
+package create
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dagctl/dagctl/internal/apperr"
+	"github.com/dagctl/dagctl/internal/cli/cmdutil"
+	"github.com/dagctl/dagctl/internal/dagload"
+	"github.com/dagctl/dagctl/internal/output"
+	"github.com/dagctl/dagctl/internal/rbac"
+	"github.com/dagctl/dagctl/internal/store"
+	"github.com/dagctl/dagctl/pkg/dates"
+	"github.com/dagctl/dagctl/pkg/params"
+	"github.com/dagctl/dagctl/pkg/runid"
+	"github.com/dagctl/dagctl/pkg/runplan"
+	"github.com/dagctl/dagctl/pkg/schedule"
+)
+
+// MaxLimit is the most runs one command creates.
+const MaxLimit = 500
+
+// Options are the flags of runs create.
+type Options struct {
+	DagID     string
+	Prefix    string
+	StartDate string
+	EndDate   string
+	Limit     int
+	Partial   bool
+	Conf      string
+	DryRun    bool
+}
+
+// NewCmdCreate builds `dagctl runs create`.
+func NewCmdCreate(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Create manual DAG runs for a date range, or one run now",
+		Long: `Create manual DAG runs, written exactly as Airflow's own trigger path writes
+them, so the scheduler picks them up.
+
+With --start-date (and optionally --end-date, default now) one run is created
+for each of the DAG's logical dates in the range, both ends inclusive. Without
+dates, one run is created with logical date now. Dates that already have a run
+are skipped and reported, never duplicated. Run ids are
+{prefix}_{counter:07d}_{logical_date}; the counter continues per DAG and prefix.
+
+Dates: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS], with Z or an offset, or RFC 3339;
+without an offset they are read in Airflow's [core] default_timezone.`,
+		Example: `  dagctl runs create --dag-id etl
+  dagctl runs create --dag-id etl --prefix nightly --start-date 2024-01-01 --end-date 2024-01-31
+  dagctl runs create --dag-id etl --start-date 2024-01-01 --conf '{"table": "orders"}' --dry-run
+  dagctl runs create --dag-id etl --start-date 2023-01-01 --limit 100 --partial --conf @conf.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.DagID == "" {
+				return apperr.Invalid("--dag-id: required")
+			}
+			if opts.Limit < 1 || opts.Limit > MaxLimit {
+				return apperr.Invalid("--limit: %d is out of range; use 1 to %d", opts.Limit, MaxLimit)
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return createRuns(cmd.Context(), f, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.DagID, "dag-id", "", "the DAG to create runs of (required)")
+	fl.StringVar(&opts.Prefix, "prefix", "manual", "run id prefix")
+	fl.StringVar(&opts.StartDate, "start-date", "", "first logical date of the range")
+	fl.StringVar(&opts.EndDate, "end-date", "", "last logical date of the range (default now)")
+	fl.IntVar(&opts.Limit, "limit", MaxLimit, "most runs to create, at most 500")
+	fl.BoolVar(&opts.Partial, "partial", false, "create the first --limit runs when more are due, and report the rest")
+	fl.StringVar(&opts.Conf, "conf", "", "run conf: a JSON object, or @file.json")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and write nothing")
+	cmdutil.RegisterDagCompletion(f, cmd, "dag-id")
+	return cmd
+}
+
+// SkippedView is a date that already had a run.
+type SkippedView struct {
+	LogicalDate string `json:"logical_date"`
+	RunID       string `json:"run_id"`
+	Reason      string `json:"reason"`
+}
+
+// PlannedView is one run of the plan.
+type PlannedView struct {
+	RunID             string `json:"run_id"`
+	LogicalDate       string `json:"logical_date"`
+	DataIntervalStart string `json:"data_interval_start"`
+	DataIntervalEnd   string `json:"data_interval_end"`
+	RunAfter          string `json:"run_after"`
+}
+
+// Result is the JSON shape of runs create.
+type Result struct {
+	DagID     string        `json:"dag_id"`
+	DryRun    bool          `json:"dry_run"`
+	DagRunIDs []string      `json:"dag_run_ids"`
+	Skipped   []SkippedView `json:"skipped"`
+	Remaining int           `json:"remaining"`
+	Runs      []PlannedView `json:"runs"`
+}
+
+// errDryRun rolls the transaction back after planning.
+var errDryRun = errors.New("dry run")
+
+func createRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
+	prefix, err := runid.ValidatePrefix(opts.Prefix)
+	if err != nil {
+		return apperr.Invalid("%v", err)
+	}
+	confText, confObj, err := cmdutil.ReadConf("--conf", opts.Conf)
+	if err != nil {
+		return err
+	}
+	settings, err := f.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	loc, err := settings.Location()
+	if err != nil {
+		return apperr.Invalid("%v", err)
+	}
+	now := f.Now().UTC().Truncate(time.Second)
+	rangeForm, start, end, err := parseRange(opts, loc, now)
+	if err != nil {
+		return err
+	}
+	st, err := f.Store(ctx)
+	if err != nil {
+		return err
+	}
+	if err := st.CheckWritable(); err != nil {
+		return err
+	}
+	dag, err := dagload.Load(ctx, st, opts.DagID)
+	if err != nil {
+		return err
+	}
+	if err := f.Authorize(ctx, rbac.CreateRun, opts.DagID); err != nil {
+		return err
+	}
+	if err := dag.AllowsRunType(store.RunTypeManual); err != nil {
+		return err
+	}
+	if _, err := params.ResolveFor(st.Schema().Major, dag.Def.Params, confObj); err != nil {
+		return apperr.Invalid("%v", err)
+	}
+	infos, err := expand(dag, rangeForm, start, end, now)
+	if err != nil {
+		return err
+	}
+	user, err := f.User(ctx)
+	if err != nil {
+		return err
+	}
+
+	var plan runplan.Plan
+	err = st.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockDAG(opts.DagID); err != nil {
+			return err
+		}
+		existing := map[int64]string{}
+		if len(infos) > 0 {
+			found, err := tx.ExistingRuns(opts.DagID, store.RunTypeManual, infos[0].LogicalDate, infos[len(infos)-1].LogicalDate)
+			if err != nil {
+				return err
+			}
+			for k, e := range found {
+				existing[k] = e.RunID
+			}
+		}
+		ids, err := tx.RunIDsWithPrefix(opts.DagID, prefix+"_")
+		if err != nil {
+			return err
+		}
+		plan, err = runplan.Make(runplan.Input{
+			Infos: infos, Existing: existing, Prefix: prefix,
+			NextCounter: runid.NextCounter(ids, prefix), Limit: opts.Limit, Partial: opts.Partial,
+		})
+		if err != nil {
+			return apperr.Invalid("%v", err)
+		}
+		if opts.DryRun {
+			return errDryRun
+		}
+		wc, err := tx.WriteContext(opts.DagID)
+		if err != nil {
+			return err
+		}
+		runs := make([]store.NewRun, len(plan.Create))
+		for i, p := range plan.Create {
+			runs[i] = store.NewRun{RunID: p.RunID, LogicalDate: p.Info.LogicalDate,
+				DataIntervalStart: p.Info.DataIntervalStart, DataIntervalEnd: p.Info.DataIntervalEnd, RunAfter: p.Info.RunAfter}
+		}
+		if _, err := tx.InsertRuns(store.InsertRunsRequest{
+			DagID: opts.DagID, RunType: store.RunTypeManual, TriggeredBy: store.TriggeredByCLI,
+			Conf: confText, User: user, Runs: runs, Context: wc,
+		}); err != nil {
+			return err
+		}
+		if len(runs) == 0 {
+			return nil
+		}
+		entry := store.AuditEntry{Event: "dagctl.runs.create", DagID: opts.DagID, Owner: user, Extra: auditExtra(opts, prefix, confObj, len(runs))}
+		if len(runs) == 1 {
+			entry.RunID = runs[0].RunID
+			ld := runs[0].LogicalDate
+			entry.LogicalDate = &ld
+		}
+		return tx.Audit(entry)
+	})
+	if err != nil && !errors.Is(err, errDryRun) {
+		return fmt.Errorf("create runs of %q: %w", opts.DagID, err)
+	}
+	if dag.Row.IsPaused && !opts.DryRun && len(plan.Create) > 0 {
+		f.IO.Infof("note: dag %q is paused; its runs stay queued until it is unpaused", opts.DagID)
+	}
+	if plan.Remaining > 0 {
+		f.IO.Infof("%d more dates remain; run again with --start-date after the last logical date created", plan.Remaining)
+	}
+	return f.Print(result(opts, plan))
+}
+
+// parseRange reads --start-date/--end-date. Neither: the single-run form.
+func parseRange(opts *Options, loc *time.Location, now time.Time) (rangeForm bool, start, end time.Time, err error) {
+	if opts.StartDate == "" && opts.EndDate == "" {
+		return false, now, now, nil
+	}
+	if opts.StartDate == "" {
+		return false, start, end, apperr.Invalid("--end-date: needs --start-date")
+	}
+	if start, err = dates.Parse("--start-date", opts.StartDate, loc); err != nil {
+		return false, start, end, apperr.Invalid("%v", err)
+	}
+	end = now
+	if opts.EndDate != "" {
+		if end, err = dates.Parse("--end-date", opts.EndDate, loc); err != nil {
+			return false, start, end, apperr.Invalid("%v", err)
+		}
+	}
+	if start.After(end) {
+		return false, start, end, apperr.Invalid("--start-date: %s is after --end-date %s", dates.FormatISO(start), dates.FormatISO(end))
+	}
+	return true, start, end, nil
+}
+
+// expand turns the request into run infos: the timetable's dates in the
+// range, or one run now with Airflow's manual data interval.
+func expand(dag *dagload.Loaded, rangeForm bool, start, end, now time.Time) ([]schedule.DagRunInfo, error) {
+	tt := dag.Timetable
+	if !rangeForm {
+		iv, err := tt.ManualInterval(now)
+		if err != nil {
+			return nil, fmt.Errorf("dag %q: manual data interval: %w", dag.Row.ID, err)
+		}
+		// run_after is the data interval's end, as the trigger endpoint sets it
+		// (airflow/api_fastapi/core_api/routes/public/dag_run.py).
+		return []schedule.DagRunInfo{{LogicalDate: now, DataIntervalStart: iv.Start, DataIntervalEnd: iv.End, RunAfter: iv.End}}, nil
+	}
+	if !tt.Periodic() {
+		return nil, apperr.Invalid("--start-date: dag %q has a non-periodic schedule (%s); omit the dates to create one run now", dag.Row.ID, tt.Summary())
+	}
+	if dag.Row.TimetablePartitioned {
+		return nil, apperr.Invalid("--start-date: dag %q has a partitioned timetable; partitioned DAGs are not supported yet", dag.Row.ID)
+	}
+	infos, err := tt.Between(start, end)
+	if err != nil {
+		return nil, fmt.Errorf("dag %q: expand schedule: %w", dag.Row.ID, err)
+	}
+	return infos, nil
+}
+
+func auditExtra(opts *Options, prefix string, conf map[string]any, created int) map[string]any {
+	return map[string]any{
+		"dag_id": opts.DagID, "prefix": prefix, "start_date": opts.StartDate, "end_date": opts.EndDate,
+		"limit": opts.Limit, "partial": opts.Partial, "conf": conf, "created": created,
+	}
+}
+
+func result(opts *Options, plan runplan.Plan) output.Result {
+	r := Result{DagID: opts.DagID, DryRun: opts.DryRun, DagRunIDs: []string{}, Skipped: []SkippedView{},
+		Remaining: plan.Remaining, Runs: []PlannedView{}}
+	iso := dates.FormatISO
+	for _, p := range plan.Create {
+		if !opts.DryRun {
+			r.DagRunIDs = append(r.DagRunIDs, p.RunID)
+		}
+		r.Runs = append(r.Runs, PlannedView{RunID: p.RunID, LogicalDate: iso(p.Info.LogicalDate),
+			DataIntervalStart: iso(p.Info.DataIntervalStart), DataIntervalEnd: iso(p.Info.DataIntervalEnd), RunAfter: iso(p.Info.RunAfter)})
+	}
+	for _, s := range plan.Skipped {
+		r.Skipped = append(r.Skipped, SkippedView{LogicalDate: iso(s.LogicalDate), RunID: s.RunID, Reason: "already exists"})
+	}
+	status := "created"
+	if opts.DryRun {
+		status = "would create"
+	}
+	return output.Result{
+		Data: r,
+		Table: func() output.Rows {
+			rows := [][]string{}
+			for _, p := range r.Runs {
+				rows = append(rows, []string{p.RunID, p.LogicalDate, p.DataIntervalStart, p.DataIntervalEnd, status})
+			}
+			for _, s := range r.Skipped {
+				rows = append(rows, []string{s.RunID, s.LogicalDate, "", "", "skipped: " + s.Reason})
+			}
+			return output.Rows{Headers: []string{"run_id", "logical_date", "data_interval_start", "data_interval_end", "status"}, Rows: rows}
+		},
+		Names: func() []string {
+			names := []string{}
+			for _, p := range r.Runs {
+				names = append(names, p.RunID)
+			}
+			return names
+		},
+	}
+}

@@ -1,0 +1,146 @@
+// Package list implements `dagctl runs list`.
+package list
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dagctl/dagctl/internal/apperr"
+	"github.com/dagctl/dagctl/internal/cli/cmdutil"
+	"github.com/dagctl/dagctl/internal/cli/runs/shared"
+	"github.com/dagctl/dagctl/internal/output"
+	"github.com/dagctl/dagctl/internal/store"
+)
+
+// MaxLimit is the largest page, as the plugin's API allowed.
+const MaxLimit = 100
+
+// pageSize is the page --all reads at a time.
+const pageSize = 500
+
+// Options are the flags of runs list.
+type Options struct {
+	DagID           string
+	State           string
+	ExternalTrigger string
+	Prefix          string
+	RunType         string
+	Backfill        string
+	Start           int64
+	Limit           int
+	All             bool
+}
+
+// NewCmdList builds `dagctl runs list`.
+func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List DAG runs, ordered by id, a page at a time",
+		Long: `List DAG runs ordered by their id. --start ID returns the runs after that id
+(keyset paging: pass the last id of a page to get the next); --limit is 50 by
+default and at most 100; --all streams every matching run page by page.
+
+--external-trigger: Airflow 3 has no external_trigger column; there a run counts
+as external when its run_type is not scheduled, dataset_triggered or
+asset_triggered (so manual and backfill runs are external).
+--prefix matches the start of run_id exactly (case-sensitive); % and _ are
+ordinary characters.`,
+		Example: `  dagctl runs list --dag-id etl --state failed
+  dagctl runs list --dag-id etl --prefix nightly --limit 100
+  dagctl runs list --start 1200 --limit 100 -o json
+  dagctl runs list --all --state running -o csv`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Limit < 1 || opts.Limit > MaxLimit {
+				return apperr.Invalid("--limit: %d is out of range; use 1 to %d (or --all)", opts.Limit, MaxLimit)
+			}
+			if opts.Start < 0 {
+				return apperr.Invalid("--start: must be a run id ≥ 0")
+			}
+			if opts.ExternalTrigger != "" {
+				if _, err := strconv.ParseBool(opts.ExternalTrigger); err != nil {
+					return apperr.Invalid("--external-trigger: %q is not a boolean; use true or false", opts.ExternalTrigger)
+				}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return listRuns(cmd.Context(), f, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.DagID, "dag-id", "", "only runs of this DAG")
+	fl.StringVar(&opts.State, "state", "", "only runs in this state (queued, running, success, failed)")
+	fl.StringVar(&opts.ExternalTrigger, "external-trigger", "", "true: only externally triggered runs; false: only scheduled ones")
+	fl.StringVar(&opts.Prefix, "prefix", "", "only runs whose run_id starts with this (exact case, no wildcards)")
+	fl.StringVar(&opts.RunType, "run-type", "", "only runs of this type (manual, scheduled, backfill, dataset_triggered, asset_triggered)")
+	fl.StringVar(&opts.Backfill, "backfill", "", "only runs of this backfill (its backfill_dag_id)")
+	fl.Int64Var(&opts.Start, "start", 0, "return runs with an id greater than this")
+	fl.IntVar(&opts.Limit, "limit", 50, "page size, at most 100")
+	fl.BoolVar(&opts.All, "all", false, "stream every matching run, page by page")
+	cmdutil.RegisterDagCompletion(f, cmd, "dag-id")
+	cmdutil.RegisterValuesCompletion(cmd, "state", "queued", "running", "success", "failed")
+	cmdutil.RegisterValuesCompletion(cmd, "run-type", "manual", "scheduled", "backfill", "dataset_triggered", "asset_triggered")
+	cmdutil.RegisterValuesCompletion(cmd, "external-trigger", "true", "false")
+	return cmd
+}
+
+func listRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
+	st, err := f.Store(ctx)
+	if err != nil {
+		return err
+	}
+	filter := store.RunFilter{
+		DagID: opts.DagID, State: opts.State, Prefix: opts.Prefix, RunType: opts.RunType,
+		AfterID: opts.Start, Limit: opts.Limit,
+	}
+	if opts.ExternalTrigger != "" {
+		b, _ := strconv.ParseBool(opts.ExternalTrigger)
+		filter.ExternalTrigger = &b
+	}
+	if opts.Backfill != "" {
+		if err := f.ApplyBackfillFilter(ctx, opts.Backfill, &filter); err != nil {
+			return err
+		}
+	}
+	if err := f.RestrictToReadable(ctx, &filter); err != nil {
+		return err
+	}
+	if !opts.All {
+		runs, err := st.ListRuns(ctx, filter)
+		if err != nil {
+			return err
+		}
+		views := make([]shared.RunView, len(runs))
+		for i, r := range runs {
+			views[i] = shared.NewRunView(r)
+		}
+		return f.Print(shared.Result(views))
+	}
+	outOpts, err := f.OutputOptions()
+	if err != nil {
+		return err
+	}
+	stream := output.NewStream(f.IO, outOpts, shared.RunHeaders)
+	filter.Limit = pageSize
+	for {
+		runs, err := st.ListRuns(ctx, filter)
+		if err != nil {
+			return err
+		}
+		for _, r := range runs {
+			v := shared.NewRunView(r)
+			if err := stream.Item(v, shared.RunRow(v), v.RunID); err != nil {
+				return err
+			}
+		}
+		if len(runs) < filter.Limit {
+			break
+		}
+		filter.AfterID = runs[len(runs)-1].ID
+	}
+	return stream.Close()
+}

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Tx is one write transaction: every command writes through exactly one.
+type Tx struct {
+	s  *Store
+	db *gorm.DB
+	// Now is the transaction's clock reading, used for every timestamp it writes.
+	Now time.Time
+}
+
+// InTx runs fn in one transaction; it commits when fn returns nil and rolls
+// back otherwise, so a failed command leaves nothing behind.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if err := s.CheckWritable(); err != nil {
+		return err
+	}
+	opts := &sql.TxOptions{}
+	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		tx := &Tx{s: s, db: db, Now: s.now().UTC().Truncate(time.Microsecond)}
+		if s.dialect == DialectSQLite {
+			// Take SQLite's write lock up front so concurrent writers queue
+			// (busy_timeout) instead of failing at their first write.
+			if err := db.Exec("UPDATE alembic_version SET version_num = version_num WHERE 0").Error; err != nil {
+				return fmt.Errorf("lock database: %w", err)
+			}
+		}
+		return fn(tx)
+	}, opts)
+}
+
+// Store returns the store of the transaction (for schema questions).
+func (t *Tx) Store() *Store { return t.s }
+
+// Schema is the detected schema.
+func (t *Tx) Schema() *Schema { return t.s.schema }
+
+// LockDAG serialises writers for one DAG until the transaction ends. It uses
+// an advisory lock on PostgreSQL so Airflow's own rows are not locked; SQLite
+// already holds the database write lock.
+func (t *Tx) LockDAG(dagID string) error {
+	if t.s.dialect != DialectPostgres {
+		return nil
+	}
+	if err := t.db.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "dagctl.dag:"+dagID).Error; err != nil {
+		return fmt.Errorf("lock dag %q: %w", dagID, err)
+	}
+	return nil
+}
+
+// LockName serialises writers on an arbitrary name (e.g. backfill creation).
+func (t *Tx) LockName(name string) error {
+	if t.s.dialect != DialectPostgres {
+		return nil
+	}
+	if err := t.db.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "dagctl:"+name).Error; err != nil {
+		return fmt.Errorf("lock %q: %w", name, err)
+	}
+	return nil
+}
+
+// insertRows inserts rows in multi-row INSERT batches and returns the new ids
+// in row order when returning is set.
+func (t *Tx) insertRows(table string, cols []string, rows [][]any, returning bool) ([]int64, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	// Stay well under both dialects' bound-parameter limits.
+	batch := 30000 / len(cols)
+	batch = min(batch, 1000)
+	var ids []int64
+	placeholderRow := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	for start := 0; start < len(rows); start += batch {
+		end := min(start+batch, len(rows))
+		var sb strings.Builder
+		sb.WriteString("INSERT INTO ")
+		sb.WriteString(table)
+		sb.WriteString(" (")
+		sb.WriteString(strings.Join(cols, ", "))
+		sb.WriteString(") VALUES ")
+		args := make([]any, 0, (end-start)*len(cols))
+		for i := start; i < end; i++ {
+			if i > start {
+				sb.WriteString(", ")
+			}
+			sb.WriteString(placeholderRow)
+			args = append(args, rows[i]...)
+		}
+		if returning {
+			sb.WriteString(" RETURNING id")
+			var got []int64
+			if err := t.db.Raw(sb.String(), args...).Scan(&got).Error; err != nil {
+				return nil, fmt.Errorf("insert into %s: %w", table, err)
+			}
+			if len(got) != end-start {
+				return nil, fmt.Errorf("insert into %s: %d ids returned for %d rows", table, len(got), end-start)
+			}
+			ids = append(ids, got...)
+		} else if err := t.db.Exec(sb.String(), args...).Error; err != nil {
+			return nil, fmt.Errorf("insert into %s: %w", table, err)
+		}
+	}
+	return ids, nil
+}
