@@ -3,23 +3,79 @@ package schedule
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "time/tzdata" // the DAG's zone must resolve without a system zoneinfo
 )
 
+// period is one stretch of constant UTC offset of a zone: [start, end).
+type period struct{ start, end, off int64 }
+
+// zoneCache memoizes a zone's periods. Go's Location.lookup re-parses the
+// zone's POSIX rule for every instant past the last listed transition, which
+// costs more than the whole cron search; schedules walk forward through a
+// handful of periods, so a small copy-on-write list serves nearly every call.
+type zoneCache struct {
+	loc     *time.Location
+	periods atomic.Pointer[[]period]
+}
+
+var zoneCaches sync.Map // *time.Location -> *zoneCache
+
+func zoneFor(loc *time.Location) *zoneCache {
+	if z, ok := zoneCaches.Load(loc); ok {
+		return z.(*zoneCache)
+	}
+	z, _ := zoneCaches.LoadOrStore(loc, &zoneCache{loc: loc})
+	return z.(*zoneCache)
+}
+
+func (z *zoneCache) period(u int64) period {
+	if ps := z.periods.Load(); ps != nil {
+		for _, p := range *ps {
+			if p.start <= u && u < p.end {
+				return p
+			}
+		}
+	}
+	t := time.Unix(u, 0).In(z.loc)
+	_, off := t.Zone()
+	s, e := t.ZoneBounds()
+	p := period{start: math.MinInt64, end: math.MaxInt64, off: int64(off)}
+	if !s.IsZero() {
+		p.start = s.Unix()
+	}
+	if !e.IsZero() {
+		p.end = e.Unix()
+	}
+	for {
+		old := z.periods.Load()
+		var next []period
+		if old != nil && len(*old) < 64 {
+			next = append(append(next, *old...), p)
+		} else {
+			next = []period{p}
+		}
+		if z.periods.CompareAndSwap(old, &next) {
+			return p
+		}
+	}
+}
+
+func (z *zoneCache) offset(u int64) int64 { return z.period(u).off }
+
 // wallOf returns t's wall clock in loc as naive seconds (the civil fields read
 // as if UTC) and nanoseconds: Airflow's make_naive.
 func wallOf(t time.Time, loc *time.Location) (int64, int) {
-	lt := t.In(loc)
-	_, off := lt.Zone()
-	return lt.Unix() + int64(off), lt.Nanosecond()
-}
-
-func offsetAt(unix int64, loc *time.Location) int64 {
-	_, off := time.Unix(unix, 0).In(loc).Zone()
-	return int64(off)
+	u := t.Unix()
+	if loc == time.UTC {
+		return u, t.Nanosecond()
+	}
+	return u + zoneFor(loc).offset(u), t.Nanosecond()
 }
 
 // localize turns a naive wall time in loc into an instant the way Airflow's
@@ -33,18 +89,22 @@ func localize(wallSec int64, nsec int, loc *time.Location) time.Time {
 	if loc == time.UTC {
 		return time.Unix(wallSec, int64(nsec)).UTC()
 	}
-	cands := [3]int64{
-		offsetAt(wallSec, loc),
-		offsetAt(wallSec-86400, loc),
-		offsetAt(wallSec+86400, loc),
+	z := zoneFor(loc)
+	// Fast path: the offset at the guessed instant holds and no transition is
+	// within a day of it, so the wall time is neither skipped nor repeated.
+	o := z.offset(wallSec)
+	u := wallSec - o
+	if p := z.period(u); p.off == o && u-p.start >= 86400 && p.end-u >= 86400 {
+		return time.Unix(u, int64(nsec)).UTC()
 	}
+	cands := [3]int64{o, z.offset(wallSec - 86400), z.offset(wallSec + 86400)}
 	best := int64(0)
 	found := false
 	minOff := cands[0]
 	for _, o := range cands {
 		minOff = min(minOff, o)
 		u := wallSec - o
-		if offsetAt(u, loc) == o && (!found || u > best) {
+		if z.offset(u) == o && (!found || u > best) {
 			best, found = u, true
 		}
 	}
