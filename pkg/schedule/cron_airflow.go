@@ -17,7 +17,7 @@ func (c *Cron) coversEveryHour() bool { return c.star[fHour] }
 // the later instant).
 func (c *Cron) Next(t time.Time, loc *time.Location) (time.Time, error) {
 	ws, ns := wallOf(t, loc)
-	s, err := c.nextWall(ws, ns)
+	s, err := c.nextWall(ws)
 	if err != nil {
 		return time.Time{}, err
 	}

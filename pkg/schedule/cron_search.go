@@ -401,11 +401,10 @@ func yearDiff(x int, years []int, prev bool) (int, bool) {
 	return 0, false
 }
 
-// nextWall is croniter.get_next on a naive datetime given as wall seconds and
-// nanoseconds: the first match strictly after it.
-func (c *Cron) nextWall(sec int64, nsec int) (int64, error) {
-	_ = nsec // croniter floors the start for get_next
-	return c.search(sec, false)
+// nextWall is croniter.get_next on a naive datetime given as wall seconds:
+// the first match strictly after it.
+func (c *Cron) nextWall(sec int64) (int64, error) {
+	return c.search(sec, false) // croniter floors the start for get_next
 }
 
 // prevWall is croniter.get_prev: the last match strictly before the naive time.

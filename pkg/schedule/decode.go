@@ -93,7 +93,6 @@ func Decode(raw json.RawMessage) (Timetable, error) {
 			return nil, err
 		}
 		if r, ok := v["run_immediately"]; ok {
-			t.hasRunImm = true
 			_ = json.Unmarshal(r, &t.RunImmediately)
 		}
 		return t, nil

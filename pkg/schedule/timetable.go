@@ -101,7 +101,6 @@ func laterOf(a, b time.Time) time.Time {
 type cronBase struct {
 	expr string // after Airflow's cron_presets
 	loc  *time.Location
-	tzJS any // the timezone as serialized
 	cron *Cron
 	err  error // croniter's construction error, raised on use as in Airflow
 }
@@ -266,8 +265,7 @@ func triggerNext(last *Interval, r *restriction, interval Delta,
 type CronTriggerTimetable struct {
 	cronBase
 	Interval       Delta
-	RunImmediately any // bool or seconds, as serialized (Airflow 3); unused with a start date
-	hasRunImm      bool
+	RunImmediately any // bool or seconds, as serialized (Airflow 3); no effect when a start is given
 }
 
 // NewCronTrigger builds the timetable for expr in loc with a zero interval.
@@ -327,7 +325,6 @@ func (t *DeltaTriggerTimetable) ManualInterval(runAfter time.Time) (Interval, er
 // most once per instant.
 type MultipleCronTriggerTimetable struct {
 	Timetables []*CronTriggerTimetable
-	tzJS       any
 }
 
 func (t *MultipleCronTriggerTimetable) Type() string {
