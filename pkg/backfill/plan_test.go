@@ -166,7 +166,7 @@ func TestPlanItemFields(t *testing.T) {
 func TestSkipReasonFor(t *testing.T) {
 	// _get_dag_run_no_create_reason: every state but success and failed is in flight.
 	tests := []struct {
-		state                    string
+		state                   string
 		none, failed, completed string
 	}{
 		{"success", ReasonAlreadyExists, ReasonAlreadyExists, ""},
@@ -346,5 +346,41 @@ func TestParseReprocess(t *testing.T) {
 			!strings.Contains(err.Error(), "none, failed or completed") {
 			t.Errorf("ParseReprocess(%q) = %q, %v", s, r, err)
 		}
+	}
+}
+
+// TestPlanAirflowReference replays the backfill recorded in
+// internal/store/dbtest/testdata/fixtures/airflow-3.0.3.reference-runs.postgres.sql:
+// _create_backfill(dag_id="fx_daily_cron" (schedule "0 0 * * *", a
+// CronTriggerTimetable in Airflow 3), from 2024-02-01 to 2024-02-05,
+// reverse=False, reprocess none) wrote backfill_dag_run rows with sort_ordinal
+// 1..5 for logical dates Feb 1..5, each with a new run.
+func TestPlanAirflowReference(t *testing.T) {
+	tt := schedule.NewCronTrigger("0 0 * * *", time.UTC)
+	infos, err := tt.Between(day(1), day(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := baseReq()
+	req.Infos, req.From, req.To = infos, day(1), day(5)
+	req.Now = time.Date(2026, 11, 23, 16, 55, 36, 0, time.UTC) // the backfill's created_at
+	items, err := Plan(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 5 {
+		t.Fatalf("got %d items: %s", len(items), summary(items))
+	}
+	for i, it := range items {
+		if it.SortOrdinal != i+1 || !it.Info.LogicalDate.Equal(day(i+1)) || it.Disposition != DispositionCreate {
+			t.Errorf("row %d: ordinal %d, date %v, %s", i+1, it.SortOrdinal, it.Info.LogicalDate, it.Disposition)
+		}
+	}
+	// With a trigger timetable the interval ends at the logical date, so the
+	// strict due filter drops the run whose time is exactly now.
+	req.Now = day(5)
+	items, err = Plan(req)
+	if err != nil || summary(items) != "1:create:1 2:create:2 3:create:3 4:create:4" {
+		t.Errorf("now = Feb 5: %s, %v", summary(items), err)
 	}
 }
