@@ -52,7 +52,10 @@ const (
 type ValidationError struct {
 	Field string // a Field* constant
 	Msg   string
+	Err   error // a sentinel such as ErrNoRunsDue, for errors.Is; may be nil
 }
+
+func (e *ValidationError) Unwrap() error { return e.Err }
 
 func (e *ValidationError) Error() string {
 	if e.Field == "" {

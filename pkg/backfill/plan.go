@@ -78,7 +78,7 @@ func Plan(req Request) ([]Item, error) {
 	}
 	infos := dueInfos(req.Infos, req.Now, req.RunBackwards)
 	if len(infos) == 0 {
-		return nil, &ValidationError{Field: FieldDates, Msg: ErrNoRunsDue.Error()}
+		return nil, &ValidationError{Field: FieldDates, Msg: ErrNoRunsDue.Error(), Err: ErrNoRunsDue}
 	}
 	counter := req.NextCounter
 	if counter < 1 {

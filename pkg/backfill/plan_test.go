@@ -244,6 +244,9 @@ func TestPlanValidation(t *testing.T) {
 			if items != nil {
 				t.Errorf("items returned with an error: %s", summary(items))
 			}
+			if errors.Is(err, ErrNoRunsDue) != (tt.msg == "--start-date/--end-date: no runs are due in this range" || tt.name == "no infos") {
+				t.Errorf("errors.Is(%v, ErrNoRunsDue) = %v", err, errors.Is(err, ErrNoRunsDue))
+			}
 		})
 	}
 }
