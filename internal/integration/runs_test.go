@@ -79,7 +79,7 @@ func TestRunsCreateRangeWritesAirflowRows(t *testing.T) {
 		// The conf reads back as the same JSON.
 		var got shared.RunView
 		r.JSON(t, &got, "runs", "get", want[0], "--dag-id", "fx_daily_cron")
-		if string(got.Conf) != `{"a":1,"nested":{"b":[1,2]}}` && strings.ReplaceAll(string(got.Conf), " ", "") != `{"a":1,"nested":{"b":[1,2]}}` {
+		if compact(got.Conf) != `{"a":1,"nested":{"b":[1,2]}}` {
 			t.Errorf("conf read back = %s", got.Conf)
 		}
 		// One audit row.

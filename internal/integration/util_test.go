@@ -1,6 +1,9 @@
 package integration
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
@@ -16,4 +19,12 @@ func text(v any) string {
 	default:
 		return q("%v", x)
 	}
+}
+
+func compact(b []byte) string {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return string(b)
+	}
+	return buf.String()
 }

@@ -29,8 +29,11 @@ type DAG struct {
 	AllowedRunTypes []string
 	// TimetablePartitioned is dag.timetable_partitioned (3.2+).
 	TimetablePartitioned bool
-	// TimetablePeriodic is dag.timetable_periodic (3.3+); nil when the column is absent.
+	// TimetablePeriodic is dag.timetable_periodic (3.3+); nil when the column is
+	// absent or the row predates it (timetable_type still empty after the migration).
 	TimetablePeriodic *bool
+	// TimetableType is dag.timetable_type (3.2+), "" when absent or not yet filled.
+	TimetableType string
 }
 
 // DAGFilter narrows ListDAGs.
@@ -56,6 +59,7 @@ type dagRow struct {
 	AllowedRunTypes      *string
 	TimetablePartitioned dbBool
 	TimetablePeriodic    dbBool
+	TimetableType        *string
 	LastExecution        dbTime
 }
 
@@ -98,6 +102,7 @@ func (s *Store) dagSelect(withLast bool) string {
 		allowed + " AS allowed_run_types",
 		opt("timetable_partitioned") + " AS timetable_partitioned",
 		opt("timetable_periodic") + " AS timetable_periodic",
+		opt("timetable_type") + " AS timetable_type",
 	}
 	if withLast {
 		// max() over the (dag_id, logical date) unique index: one backward
@@ -201,7 +206,10 @@ func (r dagRow) toDAG() DAG {
 		LastExecution:        r.LastExecution.Ptr(),
 		Tags:                 []string{},
 	}
-	if r.TimetablePeriodic.Valid {
+	d.TimetableType = deref(r.TimetableType)
+	// Migration 3.3 fills timetable_periodic with false for every DAG; it is
+	// Airflow's word only once the DAG processor has written timetable_type.
+	if r.TimetablePeriodic.Valid && d.TimetableType != "" {
 		v := r.TimetablePeriodic.Bool
 		d.TimetablePeriodic = &v
 	}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Every test process keeps its cluster and SQLite templates in one directory,
@@ -66,17 +68,30 @@ func baseDir() string {
 	return base
 }
 
+// At most this many directories kept by failed tests survive, none older than keepFor: they may
+// sit on /dev/shm, in memory.
+const (
+	keepAtMost = 5
+	keepFor    = 3 * 24 * time.Hour
+)
+
 func sweepStale(base string) {
 	entries, err := os.ReadDir(base)
 	if err != nil {
 		return
 	}
+	type keptDir struct {
+		path string
+		mod  time.Time
+	}
+	var kept []keptDir
 	for _, e := range entries {
 		if !e.IsDir() || !strings.HasPrefix(e.Name(), procDirPrefix) {
 			continue
 		}
 		dir := filepath.Join(base, e.Name())
-		if _, err := os.Stat(filepath.Join(dir, "KEEP")); err == nil {
+		if st, err := os.Stat(filepath.Join(dir, "KEEP")); err == nil {
+			kept = append(kept, keptDir{dir, st.ModTime()})
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, "pid"))
@@ -88,6 +103,12 @@ func sweepStale(base string) {
 			continue
 		}
 		os.RemoveAll(dir)
+	}
+	slices.SortFunc(kept, func(a, b keptDir) int { return b.mod.Compare(a.mod) })
+	for i, k := range kept {
+		if i >= keepAtMost || time.Since(k.mod) > keepFor {
+			os.RemoveAll(k.path)
+		}
 	}
 }
 

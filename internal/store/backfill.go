@@ -1,0 +1,300 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/dagctl/dagctl/internal/apperr"
+)
+
+// Deletion states of a backfill.
+const (
+	NotDeleted  = ""
+	ToBeDeleted = "ToBeDeleted"
+	Deleted     = "Deleted"
+)
+
+// Dispositions of a backfill date.
+const (
+	DispositionCreate = "create"
+	DispositionRerun  = "rerun"
+	DispositionSkip   = "skip"
+)
+
+// Backfill is one row of dagctl_backfill.
+type Backfill struct {
+	ID              string
+	DagID           string
+	Description     string
+	FromDate        time.Time
+	ToDate          time.Time
+	DagParams       json.RawMessage
+	MaxActiveRuns   int
+	Reprocess       string
+	RunBackwards    bool
+	DeleteAfterDays int
+	SubmittedBy     string
+	SubmittedAt     time.Time
+	ScheduledAt     time.Time
+	UpdatedAt       time.Time
+	Paused          bool
+	CancelledAt     *time.Time
+	CompletedAt     *time.Time
+	Deleted         string
+	NativeID        *int64
+	AirflowMajor    int
+}
+
+// BackfillRun is one date of a backfill, with its run's state when it has one.
+type BackfillRun struct {
+	SortOrdinal       int
+	LogicalDate       time.Time
+	DataIntervalStart time.Time
+	DataIntervalEnd   time.Time
+	RunAfter          time.Time
+	Disposition       string
+	RunID             string
+	SkipReason        string
+	// Created: the run exists in dag_run because this backfill created it.
+	Created         bool
+	OrigRunType     string
+	OrigTriggeredBy string
+	OrigBackfillID  *int64
+	// From dag_run (zero when the run does not exist, e.g. not yet created on Airflow 2).
+	DagRunID  *int64
+	State     string
+	StartDate *time.Time
+	EndDate   *time.Time
+}
+
+type backfillRow struct {
+	ID                string
+	DagID             string
+	Description       *string
+	FromDate          dbTime
+	ToDate            dbTime
+	DagParams         string
+	MaxActiveRuns     int
+	ReprocessBehavior string
+	RunBackwards      dbBool
+	DeleteAfterDays   int
+	SubmittedBy       *string
+	SubmittedAt       dbTime
+	ScheduledAt       dbTime
+	UpdatedAt         dbTime
+	IsPaused          dbBool
+	CancelledAt       dbTime
+	CompletedAt       dbTime
+	Deleted           string
+	NativeBackfillID  *int64
+	AirflowMajor      int
+}
+
+func (r backfillRow) toBackfill() Backfill {
+	return Backfill{
+		ID: r.ID, DagID: r.DagID, Description: deref(r.Description), FromDate: r.FromDate.Time, ToDate: r.ToDate.Time,
+		DagParams: json.RawMessage(r.DagParams), MaxActiveRuns: r.MaxActiveRuns, Reprocess: r.ReprocessBehavior,
+		RunBackwards: r.RunBackwards.Bool, DeleteAfterDays: r.DeleteAfterDays, SubmittedBy: deref(r.SubmittedBy),
+		SubmittedAt: r.SubmittedAt.Time, ScheduledAt: r.ScheduledAt.Time, UpdatedAt: r.UpdatedAt.Time,
+		Paused: r.IsPaused.Bool, CancelledAt: r.CancelledAt.Ptr(), CompletedAt: r.CompletedAt.Ptr(),
+		Deleted: r.Deleted, NativeID: r.NativeBackfillID, AirflowMajor: r.AirflowMajor,
+	}
+}
+
+const backfillCols = `id, dag_id, description, from_date, to_date, dag_params, max_active_runs, reprocess_behavior,
+	run_backwards, delete_after_days, submitted_by, submitted_at, scheduled_at, updated_at, is_paused,
+	cancelled_at, completed_at, deleted, native_backfill_id, airflow_major`
+
+// BackfillFilter narrows ListBackfills.
+type BackfillFilter struct {
+	DagID          string
+	IncludeDeleted bool
+	// From/To keep backfills having a logical date in [From, To].
+	From, To *time.Time
+	DagIDs   []string // nil = all
+}
+
+// ListBackfills returns dagctl's backfills, newest first.
+func (s *Store) ListBackfills(ctx context.Context, f BackfillFilter) ([]Backfill, error) {
+	if !s.hasDagctlTables() {
+		return []Backfill{}, nil
+	}
+	q := "SELECT " + backfillCols + " FROM dagctl_backfill b"
+	var where []string
+	var args []any
+	if f.DagID != "" {
+		where = append(where, "b.dag_id = ?")
+		args = append(args, f.DagID)
+	}
+	if f.DagIDs != nil {
+		if len(f.DagIDs) == 0 {
+			return []Backfill{}, nil
+		}
+		where = append(where, "b.dag_id IN ?")
+		args = append(args, f.DagIDs)
+	}
+	if !f.IncludeDeleted {
+		where = append(where, "b.deleted = ''")
+	}
+	if f.From != nil && f.To != nil {
+		where = append(where, `EXISTS (SELECT 1 FROM dagctl_backfill_run br WHERE br.backfill_id = b.id
+			AND br.logical_date >= ? AND br.logical_date <= ?)`)
+		args = append(args, s.timeArg(*f.From), s.timeArg(*f.To))
+	}
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY b.submitted_at DESC, b.id DESC"
+	var rows []backfillRow
+	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list backfills: %w", err)
+	}
+	out := make([]Backfill, len(rows))
+	for i, r := range rows {
+		out[i] = r.toBackfill()
+	}
+	return out, nil
+}
+
+// GetBackfill returns one backfill or exit 3.
+func (s *Store) GetBackfill(ctx context.Context, id string) (*Backfill, error) {
+	return getBackfill(s.db.WithContext(ctx), s, id, false)
+}
+
+func getBackfill(db *gorm.DB, s *Store, id string, lock bool) (*Backfill, error) {
+	if !s.hasDagctlTables() {
+		return nil, apperr.NotFound("backfill %q not found", id)
+	}
+	q := "SELECT " + backfillCols + " FROM dagctl_backfill WHERE id = ?"
+	if lock && s.dialect == DialectPostgres {
+		q += " FOR UPDATE"
+	}
+	var rows []backfillRow
+	if err := db.Raw(q, id).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("get backfill %q: %w", id, err)
+	}
+	if len(rows) == 0 {
+		return nil, apperr.NotFound("backfill %q not found", id)
+	}
+	b := rows[0].toBackfill()
+	return &b, nil
+}
+
+type backfillRunRow struct {
+	SortOrdinal       int
+	LogicalDate       dbTime
+	DataIntervalStart dbTime
+	DataIntervalEnd   dbTime
+	RunAfter          dbTime
+	Disposition       string
+	RunID             *string
+	SkipReason        *string
+	Created           dbBool
+	OrigRunType       *string
+	OrigTriggeredBy   *string
+	OrigBackfillID    *int64
+	DagRunID          *int64
+	State             *string
+	StartDate         dbTime
+	EndDate           dbTime
+}
+
+// BackfillRuns returns the dates of a backfill in sort order, each with the
+// state of its run, in one statement.
+func (s *Store) BackfillRuns(ctx context.Context, b *Backfill) ([]BackfillRun, error) {
+	return backfillRuns(s.db.WithContext(ctx), b)
+}
+
+func backfillRuns(db *gorm.DB, b *Backfill) ([]BackfillRun, error) {
+	q := `SELECT br.sort_ordinal, br.logical_date, br.data_interval_start, br.data_interval_end, br.run_after,
+		br.disposition, br.run_id, br.skip_reason, br.created, br.orig_run_type, br.orig_triggered_by,
+		br.orig_backfill_id, dr.id AS dag_run_id, dr.state, dr.start_date, dr.end_date
+		FROM dagctl_backfill_run br
+		LEFT JOIN dag_run dr ON dr.dag_id = ? AND dr.run_id = br.run_id
+		WHERE br.backfill_id = ? ORDER BY br.sort_ordinal`
+	var rows []backfillRunRow
+	if err := db.Raw(q, b.DagID, b.ID).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read runs of backfill %q: %w", b.ID, err)
+	}
+	out := make([]BackfillRun, len(rows))
+	for i, r := range rows {
+		out[i] = BackfillRun{
+			SortOrdinal: r.SortOrdinal, LogicalDate: r.LogicalDate.Time, DataIntervalStart: r.DataIntervalStart.Time,
+			DataIntervalEnd: r.DataIntervalEnd.Time, RunAfter: r.RunAfter.Time, Disposition: r.Disposition,
+			RunID: deref(r.RunID), SkipReason: deref(r.SkipReason), Created: r.Created.Bool,
+			OrigRunType: deref(r.OrigRunType), OrigTriggeredBy: deref(r.OrigTriggeredBy), OrigBackfillID: r.OrigBackfillID,
+			DagRunID: r.DagRunID, State: deref(r.State), StartDate: r.StartDate.Ptr(), EndDate: r.EndDate.Ptr(),
+		}
+	}
+	return out, nil
+}
+
+// GetBackfillForUpdate reads a backfill inside the transaction, locking its row.
+func (t *Tx) GetBackfillForUpdate(id string) (*Backfill, error) {
+	return getBackfill(t.db, t.s, id, true)
+}
+
+// BackfillRuns reads a backfill's dates inside the transaction.
+func (t *Tx) BackfillRuns(b *Backfill) ([]BackfillRun, error) { return backfillRuns(t.db, b) }
+
+// LockableBackfills returns the ids of backfills not yet Deleted, locking
+// each row and skipping rows another reconciler holds (PostgreSQL); SQLite
+// holds the whole database already.
+func (t *Tx) LockableBackfills() ([]string, error) {
+	if !t.s.hasDagctlTables() {
+		return nil, nil
+	}
+	q := "SELECT id FROM dagctl_backfill WHERE deleted <> ? ORDER BY submitted_at, id"
+	if t.s.dialect == DialectPostgres {
+		q += " FOR UPDATE SKIP LOCKED"
+	}
+	var ids []string
+	if err := t.db.Raw(q, Deleted).Scan(&ids).Error; err != nil {
+		return nil, fmt.Errorf("list backfills to reconcile: %w", err)
+	}
+	return ids, nil
+}
+
+// BackfillIDTaken reports whether a backfill id is in use.
+func (t *Tx) BackfillIDTaken(id string) (bool, error) {
+	var n int64
+	if err := t.db.Raw("SELECT count(*) FROM dagctl_backfill WHERE id = ?", id).Scan(&n).Error; err != nil {
+		return false, fmt.Errorf("check backfill id: %w", err)
+	}
+	return n > 0, nil
+}
+
+// OpenBackfillsOverlapping returns dagctl backfills of dagID that are not
+// deleted, not cancelled and not completed, and whose range meets [from, to]
+// (the caller derives whether each is really unfinished). Airflow 3 native
+// backfills not created by dagctl and not completed are returned as "backfill #id".
+func (t *Tx) OpenBackfillsOverlapping(dagID string, from, to time.Time) (dagctl []Backfill, native []string, err error) {
+	var rows []backfillRow
+	q := "SELECT " + backfillCols + ` FROM dagctl_backfill WHERE dag_id = ? AND deleted = '' AND cancelled_at IS NULL
+		AND completed_at IS NULL AND from_date <= ? AND to_date >= ? ORDER BY submitted_at`
+	if err := t.db.Raw(q, dagID, t.s.timeArg(to), t.s.timeArg(from)).Scan(&rows).Error; err != nil {
+		return nil, nil, fmt.Errorf("check overlapping backfills: %w", err)
+	}
+	for _, r := range rows {
+		dagctl = append(dagctl, r.toBackfill())
+	}
+	if t.s.schema.HasTable("backfill") {
+		var ids []int64
+		nq := `SELECT b.id FROM backfill b WHERE b.dag_id = ? AND b.completed_at IS NULL AND b.from_date <= ? AND b.to_date >= ?`
+		if t.s.schema.HasTable("dagctl_backfill") {
+			nq += " AND NOT EXISTS (SELECT 1 FROM dagctl_backfill d WHERE d.native_backfill_id = b.id)"
+		}
+		if err := t.db.Raw(nq, dagID, t.s.timeArg(to), t.s.timeArg(from)).Scan(&ids).Error; err != nil {
+			return nil, nil, fmt.Errorf("check overlapping native backfills: %w", err)
+		}
+		for _, id := range ids {
+			native = append(native, fmt.Sprintf("backfill #%d", id))
+		}
+	}
+	return dagctl, native, nil
+}
