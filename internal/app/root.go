@@ -7,7 +7,9 @@ import (
 
 	"github.com/dagctl/dagctl/internal/apperr"
 	"github.com/dagctl/dagctl/internal/cli/cmdutil"
+	"github.com/dagctl/dagctl/internal/cli/configcmd"
 	"github.com/dagctl/dagctl/internal/cli/dags"
+	"github.com/dagctl/dagctl/internal/cli/db"
 	"github.com/dagctl/dagctl/internal/cli/doctor"
 	"github.com/dagctl/dagctl/internal/cli/runs"
 	"github.com/dagctl/dagctl/internal/cli/version"
@@ -69,6 +71,8 @@ Airflow itself writes, so a running Airflow scheduler picks them up.
 		dags.NewCmdDags(f),
 		runs.NewCmdRuns(f),
 		doctor.NewCmdDoctor(f),
+		configcmd.NewCmdConfig(f),
+		db.NewCmdDB(f),
 		version.NewCmdVersion(f),
 	)
 	return root

@@ -36,7 +36,9 @@ type AllowAll struct{}
 func (AllowAll) Check(context.Context, Action, string) error { return nil }
 
 // Readable keeps everything.
-func (AllowAll) Readable(_ context.Context, ids []string) ([]string, bool, error) { return ids, true, nil }
+func (AllowAll) Readable(_ context.Context, ids []string) ([]string, bool, error) {
+	return ids, true, nil
+}
 
 // Enforced is false.
 func (AllowAll) Enforced() bool { return false }

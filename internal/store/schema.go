@@ -86,9 +86,9 @@ var requiredForWrite = map[int]map[string][]string{
 	2: {
 		"dag_run": {"id", "dag_id", "run_id", "execution_date", "state", "run_type", "external_trigger", "conf",
 			"data_interval_start", "data_interval_end", "queued_at", "log_template_id", "clear_number", "dag_hash"},
-		"dag":          {"dag_id", "is_paused", "is_active"},
-		"log_template": {"id"},
-		"log":          {"dttm", "dag_id", "event", "owner", "extra", "run_id"},
+		"dag":           {"dag_id", "is_paused", "is_active"},
+		"log_template":  {"id"},
+		"log":           {"dttm", "dag_id", "event", "owner", "extra", "run_id"},
 		"task_instance": {"dag_id", "run_id", "task_id", "map_index", "state", "try_number", "max_tries"},
 	},
 	3: {
@@ -227,9 +227,9 @@ func (s *Store) readUniqueKeys(ctx context.Context, table string) ([][]string, e
 		return keys, nil
 	}
 	type idx struct {
-		Name   string
-		Unique int
-		Origin string
+		Name    string
+		Unique  int
+		Origin  string
 		Partial int
 	}
 	var idxs []idx

@@ -102,7 +102,8 @@ func (f *Factory) Store(ctx context.Context) (*store.Store, error) {
 	}
 	loc, err := s.Location()
 	if err != nil {
-		return nil, apperr.Wrap(apperr.KindInvalid, err)
+		// Airflow falls back to UTC for a zone it cannot load; so do we, aloud.
+		f.IO.Infof("warning: %v", err)
 	}
 	timeout, _ := time.ParseDuration(s.ConnectTimeout.Value)
 	st, err := store.Open(ctx, store.OpenOptions{
@@ -117,6 +118,9 @@ func (f *Factory) Store(ctx context.Context) (*store.Store, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if w := st.Schema().Warning; w != "" {
+		f.IO.Infof("warning: %s", w)
 	}
 	f.store = st
 	return st, nil

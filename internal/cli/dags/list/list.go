@@ -126,7 +126,6 @@ func listDAGs(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	})
 }
 
-
 func deref(s *string) string {
 	if s == nil {
 		return ""

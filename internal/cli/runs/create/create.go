@@ -127,10 +127,7 @@ func createRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	loc, err := settings.Location()
-	if err != nil {
-		return apperr.Invalid("%v", err)
-	}
+	loc, _ := settings.Location() // a bad zone falls back to UTC, as in Airflow; Store() warns
 	now := f.Now().UTC().Truncate(time.Second)
 	rangeForm, start, end, err := parseRange(opts, loc, now)
 	if err != nil {
