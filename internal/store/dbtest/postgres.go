@@ -319,6 +319,12 @@ max_wal_size = 64MB
 		return nil, err
 	}
 	defer logFile.Close()
+	if c.cred != nil {
+		// So that pg_ctl, run as postgres, can append to it when a kept cluster is restarted.
+		if err := os.Chown(logPath, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
+			return nil, err
+		}
+	}
 	c.proc = c.command("postgres", "-D", c.dataDir)
 	c.proc.Stdout, c.proc.Stderr = logFile, logFile
 	// If the test binary dies without stopping it, postgres gets a fast shutdown.
