@@ -194,18 +194,6 @@ func TestStoreFAB(t *testing.T) {
 				t.Errorf("FABPermissions(nora, no roles) = %v, %v; want none", got, err)
 			}
 
-			// PostgreSQL's unique key on username is case-sensitive, so two
-			// rows can match one name; FAB's one_or_none then finds nobody.
-			// (SQLite's username column is COLLATE NOCASE: no such pair.)
-			if d == dbtest.Postgres {
-				for i, name := range []string{"Dup", "dup"} {
-					db.SQL(t, `INSERT INTO ab_user (id, first_name, last_name, username, email, active)
-						VALUES (?, 'x', 'y', ?, ?, true)`, 20+i, name, name+"@example.org")
-				}
-				if u, err := st.FABUser(ctx, "dup"); err != nil || u.Found {
-					t.Errorf("FABUser(dup) with Dup and dup = %+v, %v; want not found", u, err)
-				}
-			}
 		})
 	}
 }

@@ -47,8 +47,9 @@ type FABUser struct {
 
 // FABUser finds the user by name. Like Flask-AppBuilder's find_user in the
 // Airflow FAB provider (airflow/providers/fab/auth_manager/security_manager/override.py)
-// the name is compared with lower() on both sides, and a name that matches
-// more than one row finds nobody (one_or_none fails there and FAB returns None).
+// the name is compared with lower() on both sides (Airflow's unique index on
+// lower(username) makes that one row at most; should a database hold two,
+// nobody is found, as one_or_none fails there and FAB returns None).
 func (s *Store) FABUser(ctx context.Context, username string) (FABUser, error) {
 	if !s.schema.HasTable("ab_user") {
 		return FABUser{}, nil
