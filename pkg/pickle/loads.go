@@ -36,7 +36,10 @@ func Loads(b []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return export(v, map[any]bool{}, 0)
+	// Shared objects (memo GETs) are copied on export; the budget stops a
+	// small pickle from expanding into an exponentially large value.
+	budget := 4*len(b) + 1_000_000
+	return export(v, map[any]bool{}, 0, &budget)
 }
 
 // LoadsJSON reads a pickle like Loads and returns it as JSON text in the
@@ -949,9 +952,12 @@ func encodeLatin1(text, encoding any, bad func() error) (any, error) {
 
 // export turns unpickled objects into the values Loads returns. seen holds
 // the containers on the current path, to refuse self-containing values.
-func export(v any, seen map[any]bool, depth int) (any, error) {
+func export(v any, seen map[any]bool, depth int, budget *int) (any, error) {
 	if depth > maxDepth {
 		return nil, errors.New("pickle: value nested too deeply")
+	}
+	if *budget--; *budget < 0 {
+		return nil, errors.New("pickle: shared objects expand to too large a value")
 	}
 	switch x := v.(type) {
 	case nil, bool, string, int64, float64:
@@ -972,7 +978,7 @@ func export(v any, seen map[any]bool, depth int) (any, error) {
 		out := make([]any, len(items))
 		for i, e := range items {
 			var err error
-			if out[i], err = export(e, seen, depth+1); err != nil {
+			if out[i], err = export(e, seen, depth+1, budget); err != nil {
 				return nil, err
 			}
 		}
@@ -992,7 +998,7 @@ func export(v any, seen map[any]bool, depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			val, err := export(x.vals[i], seen, depth+1)
+			val, err := export(x.vals[i], seen, depth+1, budget)
 			if err != nil {
 				return nil, err
 			}
