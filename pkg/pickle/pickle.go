@@ -13,7 +13,8 @@
 // including its frames, memo and batching. Loads and LoadsJSON read any
 // pickle of JSON-like values (protocols 0 to 5) without ever importing or
 // calling anything: opcodes that name classes or call functions are refused
-// with an *UnsupportedError.
+// with an *UnsupportedError, except the few builtins older protocols use for
+// sets and bytes, which are recognised by name and rebuilt in Go.
 package pickle
 
 import (
