@@ -34,10 +34,23 @@ func (f *Factory) Authorize(ctx context.Context, action rbac.Action, dagID strin
 	return c.Check(ctx, action, dagID)
 }
 
-// newChecker builds the checker from the rbac setting; replaced by the real
-// FAB-table checker.
+// newChecker builds the checker from the rbac setting and Airflow's FAB tables.
 func (f *Factory) newChecker(ctx context.Context) (rbac.Checker, error) {
-	return rbac.AllowAll{}, nil
+	c, _, err := f.RBACStatus(ctx)
+	return c, err
+}
+
+// RBACStatus builds the checker and says whether and why it enforces (for doctor).
+func (f *Factory) RBACStatus(ctx context.Context) (rbac.Checker, rbac.Status, error) {
+	s, err := f.Settings(ctx)
+	if err != nil {
+		return nil, rbac.Status{}, err
+	}
+	st, err := f.Store(ctx)
+	if err != nil {
+		return nil, rbac.Status{}, err
+	}
+	return rbac.New(ctx, rbac.Mode(s.RBAC.Value), s.User.Value, st)
 }
 
 // User is the acting user's name.

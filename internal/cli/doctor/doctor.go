@@ -26,6 +26,9 @@ type Report struct {
 	DAGs            int64   `json:"dags"`
 	Runs            int64   `json:"runs"`
 	RoundTripMS     float64 `json:"round_trip_ms"`
+	User            string  `json:"user"`
+	RBAC            string  `json:"rbac"`
+	RBACEnforced    bool    `json:"rbac_enforced"`
 }
 
 // NewCmdDoctor builds `dagctl doctor`.
@@ -67,7 +70,14 @@ func run(ctx context.Context, f *cmdutil.Factory) (*Report, error) {
 		return nil, fmt.Errorf("doctor: %w", err)
 	}
 	sc := st.Schema()
+	_, status, err := f.RBACStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return &Report{
+		User:            settings.User.Value,
+		RBAC:            status.Reason,
+		RBACEnforced:    status.Enforced,
 		URL:             settings.URL.Redacted(),
 		URLSource:       settings.DB.Source,
 		Dialect:         st.Dialect(),
@@ -101,6 +111,8 @@ func rows(r *Report) output.Rows {
 		[]string{"dags", strconv.FormatInt(r.DAGs, 10)},
 		[]string{"runs", strconv.FormatInt(r.Runs, 10)},
 		[]string{"round_trip_ms", strconv.FormatFloat(r.RoundTripMS, 'f', 2, 64)},
+		[]string{"user", r.User},
+		[]string{"rbac", r.RBAC},
 	)
 	return output.Rows{Headers: []string{"check", "value"}, Rows: kv}
 }
