@@ -10,8 +10,10 @@ import (
 	"github.com/dagctl/dagctl/internal/cli/configcmd"
 	"github.com/dagctl/dagctl/internal/cli/dags"
 	"github.com/dagctl/dagctl/internal/cli/db"
+	"github.com/dagctl/dagctl/internal/cli/docs"
 	"github.com/dagctl/dagctl/internal/cli/doctor"
 	"github.com/dagctl/dagctl/internal/cli/runs"
+	"github.com/dagctl/dagctl/internal/cli/sandbox"
 	"github.com/dagctl/dagctl/internal/cli/version"
 	"github.com/dagctl/dagctl/internal/output"
 )
@@ -74,6 +76,8 @@ Airflow itself writes, so a running Airflow scheduler picks them up.
 		configcmd.NewCmdConfig(f),
 		db.NewCmdDB(f),
 		version.NewCmdVersion(f),
+		sandbox.NewCmdSandbox(f),
+		docs.NewCmdDocs(f),
 	)
 	return root
 }

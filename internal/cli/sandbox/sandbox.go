@@ -1,0 +1,16 @@
+// Package sandbox groups the sandbox verbs: a throwaway Airflow database to try dagctl on.
+package sandbox
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/dagctl/dagctl/internal/cli/cmdutil"
+	"github.com/dagctl/dagctl/internal/cli/sandbox/initcmd"
+)
+
+// NewCmdSandbox builds `dagctl sandbox`.
+func NewCmdSandbox(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{Use: "sandbox", Short: "Create a throwaway Airflow database to try dagctl on"}
+	cmd.AddCommand(initcmd.NewCmdInit(f, nil))
+	return cmd
+}
