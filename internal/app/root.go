@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dagctl/dagctl/internal/apperr"
+	"github.com/dagctl/dagctl/internal/cli/backfill"
 	"github.com/dagctl/dagctl/internal/cli/cmdutil"
 	"github.com/dagctl/dagctl/internal/cli/configcmd"
 	"github.com/dagctl/dagctl/internal/cli/dags"
@@ -72,6 +73,7 @@ Airflow itself writes, so a running Airflow scheduler picks them up.
 	root.AddCommand(
 		dags.NewCmdDags(f),
 		runs.NewCmdRuns(f),
+		backfill.NewCmdBackfill(f),
 		doctor.NewCmdDoctor(f),
 		configcmd.NewCmdConfig(f),
 		db.NewCmdDB(f),

@@ -298,3 +298,44 @@ func (t *Tx) OpenBackfillsOverlapping(dagID string, from, to time.Time) (dagctl 
 	}
 	return dagctl, native, nil
 }
+
+// LockBackfill takes the row lock of one backfill for this transaction,
+// skipping it (false) when another reconciler holds it (PostgreSQL).
+func (t *Tx) LockBackfill(id string) (bool, error) {
+	if t.s.dialect != DialectPostgres {
+		return true, nil
+	}
+	var ids []string
+	if err := t.db.Raw("SELECT id FROM dagctl_backfill WHERE id = ? FOR UPDATE SKIP LOCKED", id).Scan(&ids).Error; err != nil {
+		return false, fmt.Errorf("lock backfill %q: %w", id, err)
+	}
+	return len(ids) == 1, nil
+}
+
+// ReleaseNativeBackfill un-pauses an Airflow 3 backfill held until its
+// scheduled time; it reports whether it was held.
+func (t *Tx) ReleaseNativeBackfill(backfillID string, id int64) (bool, error) {
+	// Released once: a pause set later in Airflow's UI is left alone.
+	res := t.db.Exec("UPDATE dagctl_backfill SET released_at = ? WHERE id = ? AND released_at IS NULL", t.s.timeArg(t.Now), backfillID)
+	if res.Error != nil {
+		return false, fmt.Errorf("release backfill %q: %w", backfillID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return false, nil
+	}
+	res = t.db.Exec("UPDATE backfill SET is_paused = ?, updated_at = ? WHERE id = ? AND is_paused = ? AND completed_at IS NULL",
+		t.s.boolArg(false), t.s.timeArg(t.Now), id, t.s.boolArg(true))
+	if res.Error != nil {
+		return false, fmt.Errorf("release backfill #%d: %w", id, res.Error)
+	}
+	return res.RowsAffected > 0, nil
+}
+
+// CompleteNativeBackfill sets completed_at where Airflow's scheduler has not yet.
+func (t *Tx) CompleteNativeBackfill(id int64, at time.Time) error {
+	if err := t.db.Exec("UPDATE backfill SET completed_at = ?, updated_at = ? WHERE id = ? AND completed_at IS NULL",
+		t.s.timeArg(at), t.s.timeArg(t.Now), id).Error; err != nil {
+		return fmt.Errorf("complete backfill #%d: %w", id, err)
+	}
+	return nil
+}

@@ -40,6 +40,7 @@ func dagctlDDL(dialect string) []string {
 			is_paused BOOL NOT NULL,
 			cancelled_at TS,
 			completed_at TS,
+			released_at TS,
 			deleted VARCHAR(20) NOT NULL DEFAULT '',
 			native_backfill_id INTEGER,
 			airflow_major INTEGER NOT NULL)`,
@@ -109,5 +110,10 @@ func (s *Store) refreshColumns(ctx context.Context) error {
 // hasDagctlTables reports whether dagctl's backfill tables exist (reads
 // return nothing before the first backfill is created).
 func (s *Store) hasDagctlTables() bool {
-	return s.schema.HasTable("dagctl_backfill") && s.schema.HasTable("dagctl_backfill_run")
+	has := func() bool { return s.schema.HasTable("dagctl_backfill") && s.schema.HasTable("dagctl_backfill_run") }
+	if !has() {
+		// They may have been created since Open (by this process or another).
+		_ = s.refreshColumns(context.Background())
+	}
+	return has()
 }

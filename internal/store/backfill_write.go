@@ -22,6 +22,11 @@ func (t *Tx) InsertBackfill(nb NewBackfill) error {
 		string(b.DagParams), b.MaxActiveRuns, b.Reprocess, t.s.boolArg(b.RunBackwards), b.DeleteAfterDays,
 		nullIfEmpty(b.SubmittedBy), t.s.timeArg(b.SubmittedAt), t.s.timeArg(b.ScheduledAt), t.s.timeArg(b.UpdatedAt),
 		t.s.boolArg(b.Paused), NotDeleted, b.NativeID, b.AirflowMajor}
+	if !b.ScheduledAt.After(b.SubmittedAt) {
+		// Due at once: nothing to release later.
+		cols = append(cols, "released_at")
+		row = append(row, t.s.timeArg(b.SubmittedAt))
+	}
 	if _, err := t.insertRows("dagctl_backfill", cols, [][]any{row}, false); err != nil {
 		return err
 	}
@@ -173,8 +178,9 @@ func (t *Tx) FailQueuedRuns(dagID string, runIDs []string) (int64, error) {
 	var n int64
 	for start := 0; start < len(runIDs); start += 1000 {
 		end := min(start+1000, len(runIDs))
-		res := t.db.Exec("UPDATE dag_run SET state = 'failed', end_date = ?, updated_at = ? WHERE dag_id = ? AND state = 'queued' AND run_id IN ?",
-			t.s.timeArg(t.Now), t.s.timeArg(t.Now), dagID, runIDs[start:end])
+		// A bulk UPDATE like Airflow's cancel: end_date stays unset.
+		res := t.db.Exec("UPDATE dag_run SET state = 'failed', updated_at = ? WHERE dag_id = ? AND state = 'queued' AND run_id IN ?",
+			t.s.timeArg(t.Now), dagID, runIDs[start:end])
 		if res.Error != nil {
 			return n, fmt.Errorf("fail queued runs: %w", res.Error)
 		}
@@ -273,4 +279,33 @@ func placeholders(n int) string {
 		s += "?"
 	}
 	return s
+}
+
+// MarkCreatedWithOrigins records, for runs[idx], that they were written and
+// what re-run runs were before (for unlinking them on purge). It is a no-op
+// for rows not yet inserted (Airflow 3 writes runs before its own rows).
+func (t *Tx) MarkCreatedWithOrigins(backfillID string, runs []BackfillRun, idx []int) error {
+	var plain []string
+	for _, i := range idx {
+		r := runs[i]
+		if r.Disposition == DispositionRerun {
+			if err := t.db.Exec(`UPDATE dagctl_backfill_run SET created = ?, orig_run_type = ?, orig_triggered_by = ?, orig_backfill_id = ?
+				WHERE backfill_id = ? AND sort_ordinal = ?`, t.s.boolArg(true), nullIfEmpty(r.OrigRunType), nullIfEmpty(r.OrigTriggeredBy),
+				r.OrigBackfillID, backfillID, r.SortOrdinal).Error; err != nil {
+				return fmt.Errorf("mark re-run: %w", err)
+			}
+			continue
+		}
+		plain = append(plain, r.RunID)
+	}
+	return t.MarkCreated(backfillID, plain)
+}
+
+// RunDBIDs maps run ids of dagID to dag_run.id.
+func (t *Tx) RunDBIDs(dagID string, runIDs []string) (map[string]int64, error) {
+	runs := make([]NewRun, len(runIDs))
+	for i, id := range runIDs {
+		runs[i] = NewRun{RunID: id}
+	}
+	return t.runIDs(dagID, runs)
 }

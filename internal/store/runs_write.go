@@ -81,7 +81,7 @@ func (t *Tx) ExistingRuns(dagID, runType string, from, to time.Time) (map[int64]
 		r.%s AS logical_date, %s AS backfill_id FROM dag_run r WHERE r.dag_id = ? AND r.%s >= ? AND r.%s <= ?`,
 		ld, optCol(sc, "dag_run", "backfill_id", "r."), ld, ld)
 	args := []any{dagID, t.s.timeArg(from), t.s.timeArg(to)}
-	if slices.Contains(sc.LogicalDateKey(), "run_type") {
+	if runType != "" && slices.Contains(sc.LogicalDateKey(), "run_type") {
 		q += " AND r.run_type = ?"
 		args = append(args, runType)
 	}

@@ -117,3 +117,34 @@ func (f *Factory) KeepReadableDAGs(ctx context.Context, dags []store.DAG) ([]sto
 	}
 	return out, len(dags) - len(out), nil
 }
+
+// KeepReadableBackfills drops backfills of DAGs the user may not read.
+func (f *Factory) KeepReadableBackfills(ctx context.Context, bs []store.Backfill) ([]store.Backfill, int, error) {
+	c, err := f.Checker(ctx)
+	if err != nil || !c.Enforced() {
+		return bs, 0, err
+	}
+	seen := map[string]bool{}
+	var ids []string
+	for _, b := range bs {
+		if !seen[b.DagID] {
+			seen[b.DagID] = true
+			ids = append(ids, b.DagID)
+		}
+	}
+	kept, all, err := c.Readable(ctx, ids)
+	if err != nil || all {
+		return bs, 0, err
+	}
+	keep := map[string]bool{}
+	for _, id := range kept {
+		keep[id] = true
+	}
+	out := make([]store.Backfill, 0, len(bs))
+	for _, b := range bs {
+		if keep[b.DagID] {
+			out = append(out, b)
+		}
+	}
+	return out, len(bs) - len(out), nil
+}

@@ -1,0 +1,160 @@
+package backfillops
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/dagctl/dagctl/internal/store"
+	"github.com/dagctl/dagctl/pkg/backfill"
+)
+
+// startNative writes Airflow 3's own backfill: the backfill row, the new runs
+// (run_type backfill, triggered_by BACKFILL, backfill_id), the cleared
+// re-runs and one backfill_dag_run row per date, as _create_backfill does
+// (airflow/models/backfill.py). The Airflow 3 scheduler then enforces
+// max_active_runs and pause itself. A backfill scheduled for later is
+// written paused; reconcile un-pauses it at scheduled_at.
+func startNative(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, held bool) error {
+	id, err := tx.InsertNativeBackfill(store.NativeBackfill{
+		DagID: b.DagID, From: b.FromDate, To: b.ToDate, Conf: b.DagParams,
+		Paused: held, Reprocess: b.Reprocess, MaxActiveRuns: b.MaxActiveRuns, User: b.SubmittedBy,
+	})
+	if err != nil {
+		return err
+	}
+	b.NativeID = &id
+	ids, err := writeRuns(tx, b, runs, selectAll(runs))
+	if err != nil {
+		return err
+	}
+	native := make([]store.NativeBackfillDagRun, len(runs))
+	for i, r := range runs {
+		n := store.NativeBackfillDagRun{LogicalDate: r.LogicalDate, SortOrdinal: r.SortOrdinal}
+		if r.Disposition == store.DispositionSkip {
+			n.ExceptionReason = r.SkipReason
+		} else if dagRunID, ok := ids[r.RunID]; ok {
+			n.DagRunID = &dagRunID
+		}
+		native[i] = n
+	}
+	return tx.InsertNativeBackfillDagRuns(id, native)
+}
+
+func selectAll(runs []store.BackfillRun) []int {
+	idx := make([]int, 0, len(runs))
+	for i, r := range runs {
+		if r.Disposition != store.DispositionSkip {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+// writeRuns creates the "create" runs and clears the "rerun" runs among
+// runs[idx], marks them created (runs is updated in place, and in the
+// database when the backfill row exists) and returns run_id → dag_run.id.
+func writeRuns(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, idx []int) (map[string]int64, error) {
+	ids := map[string]int64{}
+	if len(idx) == 0 {
+		return ids, nil
+	}
+	wc, err := tx.WriteContext(b.DagID)
+	if err != nil {
+		return nil, err
+	}
+	native := b.AirflowMajor == 3
+	var newRuns []store.NewRun
+	var rerun []string
+	for _, i := range idx {
+		r := runs[i]
+		switch r.Disposition {
+		case store.DispositionCreate:
+			newRuns = append(newRuns, store.NewRun{RunID: r.RunID, LogicalDate: r.LogicalDate,
+				DataIntervalStart: r.DataIntervalStart, DataIntervalEnd: r.DataIntervalEnd, RunAfter: r.RunAfter})
+		case store.DispositionRerun:
+			rerun = append(rerun, r.RunID)
+		}
+	}
+	req := store.InsertRunsRequest{DagID: b.DagID, Conf: b.DagParams, User: b.SubmittedBy, Runs: newRuns, Context: wc,
+		RunType: store.RunTypeManual, TriggeredBy: store.TriggeredByCLI}
+	if native {
+		// Airflow 3 runs them as a native backfill.
+		req.RunType, req.TriggeredBy, req.BackfillID = store.RunTypeBackfill, store.TriggeredByBackfill, b.NativeID
+	}
+	created, err := tx.InsertRuns(req)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range created {
+		ids[k] = v
+	}
+	clearReq := store.ClearRunsRequest{DagID: b.DagID, RunIDs: rerun}
+	if native {
+		clearReq.LinkBackfillID = b.NativeID
+	}
+	origins, err := tx.ClearRuns(clearReq)
+	if err != nil {
+		return nil, err
+	}
+	if len(rerun) > 0 {
+		existing, err := tx.RunDBIDs(b.DagID, rerun)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range existing {
+			ids[k] = v
+		}
+	}
+	var done []string
+	for _, i := range idx {
+		runs[i].Created = true
+		if o, ok := origins[runs[i].RunID]; ok {
+			runs[i].OrigRunType, runs[i].OrigTriggeredBy, runs[i].OrigBackfillID = o.RunType, o.TriggeredBy, o.BackfillID
+		}
+		done = append(done, runs[i].RunID)
+	}
+	if err := tx.MarkCreatedWithOrigins(b.ID, runs, idx); err != nil {
+		return nil, err
+	}
+	_ = done
+	return ids, nil
+}
+
+// topUp keeps at most max_active_runs of an Airflow 2 backfill's runs queued
+// or running: Airflow 2's scheduler ignores run_type backfill, so dagctl
+// writes them as manual runs a few at a time as earlier ones finish.
+func topUp(tx *store.Tx, b *store.Backfill, now time.Time) (int, error) {
+	if b.Paused || b.CancelledAt != nil || b.Deleted != store.NotDeleted || now.Before(b.ScheduledAt) {
+		return 0, nil
+	}
+	runs, err := tx.BackfillRuns(b)
+	if err != nil {
+		return 0, err
+	}
+	active := 0
+	created := map[string]bool{}
+	items := make([]backfill.Item, len(runs))
+	pos := map[string]int{}
+	for i, r := range runs {
+		items[i] = backfill.Item{SortOrdinal: r.SortOrdinal, Disposition: backfill.Disposition(r.Disposition), RunID: r.RunID}
+		pos[r.RunID] = i
+		if r.Created {
+			created[r.RunID] = true
+			if r.DagRunID != nil && r.State != "success" && r.State != "failed" {
+				active++
+			}
+		}
+	}
+	next := backfill.NextToCreate(items, created, active, b.MaxActiveRuns)
+	if len(next) == 0 {
+		return 0, nil
+	}
+	idx := make([]int, len(next))
+	for i, it := range next {
+		idx[i] = pos[it.RunID]
+	}
+	if _, err := writeRuns(tx, b, runs, idx); err != nil {
+		return 0, fmt.Errorf("start runs of backfill %q: %w", b.ID, err)
+	}
+	return len(idx), nil
+}

@@ -1,0 +1,110 @@
+// Package reconcile implements `dagctl backfill reconcile`.
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dagctl/dagctl/internal/apperr"
+	"github.com/dagctl/dagctl/internal/backfillops"
+	"github.com/dagctl/dagctl/internal/cli/cmdutil"
+	"github.com/dagctl/dagctl/internal/output"
+	"github.com/dagctl/dagctl/internal/rbac"
+)
+
+// NewCmdReconcile builds `dagctl backfill reconcile`.
+func NewCmdReconcile(f *cmdutil.Factory) *cobra.Command {
+	var loop bool
+	var interval time.Duration
+	cmd := &cobra.Command{
+		Use:   "reconcile",
+		Short: "One pass over all backfills: start, top up, finish, expire, purge",
+		Long: `One pass over all backfills: release the ones whose scheduled_at has come,
+write the next runs of Airflow 2 backfills (at most max_active_runs queued or
+running), record the ones that finished, mark finished backfills past
+delete_after_days ToBeDeleted, and purge ToBeDeleted ones. Idempotent; safe
+from cron every minute on several hosts at once (rows are locked, locked ones
+skipped). It acts as a service: with rights enforced, the user needs can_edit
+on DAGs.
+
+  * * * * * dagctl backfill reconcile -q`,
+		Example: `  dagctl backfill reconcile
+  dagctl backfill reconcile --loop --interval 30s`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if interval <= 0 {
+				return apperr.Invalid("--interval: must be positive, e.g. 30s")
+			}
+			ctx := cmd.Context()
+			for {
+				rep, err := pass(ctx, f)
+				if !loop {
+					if err != nil {
+						return err
+					}
+					return print(f, rep)
+				}
+				if err != nil {
+					if errors.Is(err, context.Canceled) {
+						return nil
+					}
+					// Keep going: the database may be back at the next pass.
+					f.IO.Infof("reconcile: %v", err)
+					f.Close()
+				} else if len(rep.Completed)+len(rep.Purged)+len(rep.Expired)+rep.Started > 0 {
+					f.IO.Infof("reconcile: examined %d, started %d, completed %v, expired %v, purged %v",
+						rep.Examined, rep.Started, rep.Completed, rep.Expired, rep.Purged)
+				}
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(interval):
+				}
+			}
+		},
+	}
+	cmd.Flags().BoolVar(&loop, "loop", false, "run a pass every --interval until interrupted")
+	cmd.Flags().DurationVar(&interval, "interval", 30*time.Second, "with --loop: time between passes")
+	return cmd
+}
+
+func pass(ctx context.Context, f *cmdutil.Factory) (backfillops.Report, error) {
+	st, err := f.Store(ctx)
+	if err != nil {
+		return backfillops.Report{}, err
+	}
+	if err := st.CheckWritable(); err != nil {
+		return backfillops.Report{}, err
+	}
+	if err := f.Authorize(ctx, rbac.Service, ""); err != nil {
+		return backfillops.Report{}, err
+	}
+	user, err := f.User(ctx)
+	if err != nil {
+		return backfillops.Report{}, err
+	}
+	return backfillops.Reconcile(ctx, st, "", user)
+}
+
+func print(f *cmdutil.Factory, rep backfillops.Report) error {
+	return f.Print(output.Result{
+		Data: rep,
+		Table: func() output.Rows {
+			join := func(xs []string) string {
+				s := ""
+				for i, x := range xs {
+					if i > 0 {
+						s += ","
+					}
+					s += x
+				}
+				return s
+			}
+			return output.Rows{Headers: []string{"examined", "started", "completed", "expired", "purged"},
+				Rows: [][]string{{output.Int(int64(rep.Examined)), output.Int(int64(rep.Started)), join(rep.Completed), join(rep.Expired), join(rep.Purged)}}}
+		},
+	})
+}
