@@ -44,7 +44,7 @@ step runs list --dag-id fx_daily_cron --prefix demo
 
 step backfill create --dag-id fx_daily_cron --start-date 2024-03-04 --end-date 2024-03-10 --description "demo week"
 BACKFILL=$("$BIN" backfill list --dag-id fx_daily_cron -o name | head -n 1)
-step backfill get "$BACKFILL"
+step backfill get "$BACKFILL" --runs
 step backfill list
 
 printf '\n# done: the sandbox is %s/airflow.db; try  DAGCTL_DB=%s dagctl runs list -o json\n' "$DEMO_DIR" "$DB"
