@@ -75,3 +75,9 @@ func ld(tg target) string {
 }
 
 func q(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// clitestNoDB is a runner with no database flag.
+func clitestNoDB(t *testing.T) *clitest.Runner {
+	r := clitest.New(t, nil)
+	return r
+}
