@@ -61,6 +61,12 @@ func TestBackfillCreateWritesWhatEachAirflowRuns(t *testing.T) {
 		if n := db.ScalarInt(t, "SELECT count(*) FROM log WHERE event = 'dagctl.backfill.create' AND owner = 'tester'"); n != 1 {
 			t.Errorf("audit rows = %d", n)
 		}
+		var runsOf []map[string]any
+		r.JSON(t, &runsOf, "runs", "list", "--backfill", v.BackfillDagID)
+		if want := map[int]int{2: 2, 3: 5}[tg.Major()]; len(runsOf) != want {
+			t.Errorf("runs list --backfill: %d runs, want %d", len(runsOf), want)
+		}
+		r.MustRun(t, 3, "runs", "list", "--backfill", "nope")
 		// get and list agree.
 		var got backfillops.View
 		r.JSON(t, &got, "backfill", "get", v.BackfillDagID, "--runs")
