@@ -51,7 +51,7 @@ func Run(ctx context.Context, io *iostreams.IOStreams, args []string, options ..
 func reportError(f *cmdutil.Factory, err error) int {
 	code := apperr.ExitCode(err)
 	var flagErr *flagError
-	if errors.As(err, &flagErr) {
+	if errors.As(err, &flagErr) || strings.HasPrefix(err.Error(), "unknown command") {
 		code = apperr.ExitInvalid
 	}
 	if apperr.KindOf(err) == apperr.KindFailedResult && code == apperr.ExitFailure {

@@ -81,7 +81,23 @@ Airflow itself writes, so a running Airflow scheduler picks them up.
 		sandbox.NewCmdSandbox(f),
 		docs.NewCmdDocs(f),
 	)
+	markUsageErrors(root)
 	return root
+}
+
+// markUsageErrors makes cobra's positional-argument errors exit 2 like flag errors.
+func markUsageErrors(cmd *cobra.Command) {
+	if args := cmd.Args; args != nil {
+		cmd.Args = func(c *cobra.Command, a []string) error {
+			if err := args(c, a); err != nil {
+				return &flagError{err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		markUsageErrors(sub)
+	}
 }
 
 func joinFormats() string {

@@ -16,7 +16,7 @@ import (
 
 // NewCmdBackfill builds `dagctl backfill`.
 func NewCmdBackfill(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{Use: "backfill", Short: "Create, follow, pause, cancel and delete backfills"}
+	cmd := cmdutil.NewGroup("backfill", "Create, follow, pause, cancel and delete backfills")
 	cmd.AddCommand(
 		create.NewCmdCreate(f, nil),
 		list.NewCmdList(f, nil),

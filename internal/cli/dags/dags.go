@@ -10,7 +10,7 @@ import (
 
 // NewCmdDags builds `dagctl dags`.
 func NewCmdDags(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{Use: "dags", Short: "Work with DAGs"}
+	cmd := cmdutil.NewGroup("dags", "Work with DAGs")
 	cmd.AddCommand(list.NewCmdList(f, nil))
 	return cmd
 }

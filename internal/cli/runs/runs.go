@@ -12,7 +12,7 @@ import (
 
 // NewCmdRuns builds `dagctl runs`.
 func NewCmdRuns(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{Use: "runs", Short: "List, show and create DAG runs"}
+	cmd := cmdutil.NewGroup("runs", "List, show and create DAG runs")
 	cmd.AddCommand(list.NewCmdList(f, nil), get.NewCmdGet(f, nil), create.NewCmdCreate(f, nil))
 	return cmd
 }

@@ -10,7 +10,7 @@ import (
 
 // NewCmdSandbox builds `dagctl sandbox`.
 func NewCmdSandbox(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{Use: "sandbox", Short: "Create a throwaway Airflow database to try dagctl on"}
+	cmd := cmdutil.NewGroup("sandbox", "Create a throwaway Airflow database to try dagctl on")
 	cmd.AddCommand(initcmd.NewCmdInit(f, nil))
 	return cmd
 }

@@ -206,9 +206,6 @@ func createRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		}); err != nil {
 			return err
 		}
-		if len(runs) == 0 {
-			return nil
-		}
 		entry := store.AuditEntry{Event: "dagctl.runs.create", DagID: opts.DagID, Owner: user, Extra: auditExtra(opts, prefix, confObj, len(runs))}
 		if len(runs) == 1 {
 			entry.RunID = runs[0].RunID
