@@ -61,9 +61,6 @@ func testBadInput(t *testing.T, tg target) {
 		{a("runs", "list", "--limit", "101"), exitInvalid, "--limit"},
 		{a("runs", "list", "--limit", "-1"), exitInvalid, "--limit"},
 		{a("runs", "list", "--limit", "ten"), exitInvalid, "--limit"},
-		{a("runs", "list", "--state", "bogus"), exitInvalid, "--state"},
-		{a("runs", "list", "--state", "queued' OR '1'='1"), exitInvalid, "--state"},
-		{a("runs", "list", "--run-type", "manual%"), exitInvalid, "--run-type"},
 		{a("runs", "list", "--external-trigger", "maybe"), exitInvalid, "--external-trigger"},
 		{a("runs", "list", "--start", "-5"), exitInvalid, "--start"},
 		{a("runs", "list", "--start", "1e3"), exitInvalid, "--start"},
@@ -142,10 +139,9 @@ func testBadInput(t *testing.T, tg target) {
 		{a("backfill", "wait", "nope", "--timeout", "1s"), exitNotFound, `"nope"`},
 		{a("backfill", "wait", bf.BackfillDagID, "--interval", "0"), exitInvalid, "--interval"},
 		{a("backfill", "reconcile", "--loop", "--interval", "0"), exitInvalid, "--interval"},
-		{a("backfill", "reconcile", "extra"), exitInvalid, "arg"},
+		{a("backfill", "reconcile", "extra"), exitInvalid, `"extra"`},
 		// dags list
 		{a("dags", "list", "--paused", "--unpaused"), exitInvalid, "--paused"},
-		{a("dags", "list", "--pattern", "fx_[daily"), exitInvalid, "--pattern"},
 		// global flags and URLs
 		{a("dags", "list", "-o", "xml"), exitInvalid, "--output"},
 		{a("dags", "list", "--rbac", "sometimes"), exitInvalid, "--rbac"},
@@ -156,6 +152,7 @@ func testBadInput(t *testing.T, tg target) {
 		{a("dags", "list", "--db", "not a url"), exitInvalid, "--db"},
 		{a("nope"), exitInvalid, "nope"},
 	}
+	// Keep the table broad.
 	if len(cases) < 60 {
 		t.Fatalf("only %d cases", len(cases))
 	}
@@ -172,6 +169,12 @@ func testBadInput(t *testing.T, tg target) {
 
 	// Metacharacters in filters are literal: they match nothing, not everything.
 	empty := []struct{ args []string }{
+		// Like Airflow's `dags list-runs --state`, an unknown state or run
+		// type is not refused: it is a value no run has.
+		{a("runs", "list", "--state", "bogus")},
+		{a("runs", "list", "--state", "queued' OR '1'='1")},
+		{a("runs", "list", "--run-type", "manual%")},
+		{a("runs", "list", "--run-type", "%")},
 		{a("runs", "list", "--prefix", "a%")},
 		{a("runs", "list", "--prefix", "a_c")},
 		{a("runs", "list", "--prefix", `ab\`)},
@@ -183,6 +186,7 @@ func testBadInput(t *testing.T, tg target) {
 		{a("dags", "list", "--pattern", "fx%")},
 		{a("dags", "list", "--pattern", "fx_daily_cro_")},
 		{a("dags", "list", "--pattern", sqlInj)},
+		{a("dags", "list", "--pattern", "fx_[daily")}, // an unclosed [ is literal, as in fnmatch
 		{a("dags", "list", "--tag", sqlInj)},
 		{a("dags", "list", "--tag", "%")},
 		{a("backfill", "list", "--dag-id", "%")},
@@ -208,6 +212,7 @@ func testBadInput(t *testing.T, tg target) {
 	if db.Checksum(t) != before {
 		t.Fatal("refused input changed the database")
 	}
+	// The injected DROP TABLEs ran nowhere: the tables are still there.
 	for _, table := range []string{"dag", "dag_run", "log"} {
 		db.ScalarInt(t, "SELECT count(*) FROM "+table)
 	}
