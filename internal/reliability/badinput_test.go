@@ -92,7 +92,7 @@ func testBadInput(t *testing.T, tg target) {
 		{a("runs", "create", "--dag-id", "fx_daily_cron", "--conf", `"text"`), exitInvalid, "--conf"},
 		{a("runs", "create", "--dag-id", "fx_daily_cron", "--conf", "null"), exitInvalid, "--conf"},
 		{a("runs", "create", "--dag-id", "fx_daily_cron", "--conf", "@/nonexistent/conf.json"), exitInvalid, "--conf"},
-		{a("runs", "create", "--dag-id", "fx_daily_cron", "--conf", "@" + bad), exitInvalid, "--conf"},
+		{a("runs", "create", "--dag-id", "fx_daily_cron", "--conf", "@"+bad), exitInvalid, "--conf"},
 		{a("runs", "create", "--dag-id", "fx_daily_cron", "--limit", "0"), exitInvalid, "--limit"},
 		{a("runs", "create", "--dag-id", "fx_daily_cron", "--limit", "501"), exitInvalid, "--limit"},
 		{a("runs", "create", "--dag-id", "fx_daily_cron", "--limit", "-3"), exitInvalid, "--limit"},
