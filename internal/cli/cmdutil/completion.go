@@ -9,9 +9,9 @@ import (
 	"github.com/dagctl/dagctl/internal/store"
 )
 
-// completeWith runs fn against the database with a short timeout; it
+// CompleteWith runs fn against the database with a short timeout; it
 // completes quietly to nothing when the database is unreachable.
-func (f *Factory) completeWith(cmd *cobra.Command, fn func(ctx context.Context, st *store.Store) []string) []string {
+func (f *Factory) CompleteWith(fn func(ctx context.Context, st *store.Store) []string) []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if f.Global.ConnectTimeout == 0 {
@@ -26,7 +26,7 @@ func (f *Factory) completeWith(cmd *cobra.Command, fn func(ctx context.Context, 
 
 // DagIDs lists DAG ids for completion.
 func (f *Factory) DagIDs(cmd *cobra.Command) []string {
-	return f.completeWith(cmd, func(ctx context.Context, st *store.Store) []string {
+	return f.CompleteWith(func(ctx context.Context, st *store.Store) []string {
 		dags, err := st.ListDAGs(ctx, store.DAGFilter{IncludeInactive: true})
 		if err != nil {
 			return nil

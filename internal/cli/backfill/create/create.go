@@ -11,10 +11,8 @@ import (
 	"github.com/dagctl/dagctl/internal/backfillops"
 	"github.com/dagctl/dagctl/internal/cli/backfill/shared"
 	"github.com/dagctl/dagctl/internal/cli/cmdutil"
-	"github.com/dagctl/dagctl/internal/dagload"
 	"github.com/dagctl/dagctl/internal/rbac"
 	"github.com/dagctl/dagctl/pkg/backfill"
-	"github.com/dagctl/dagctl/pkg/dates"
 )
 
 // Options are the flags of backfill create.
@@ -111,18 +109,9 @@ func createBackfill(ctx context.Context, f *cmdutil.Factory, opts *Options) erro
 	if err != nil {
 		return err
 	}
-	settings, err := f.Settings(ctx)
+	from, to, err := f.ParseRange(ctx, opts.StartDate, opts.EndDate)
 	if err != nil {
 		return err
-	}
-	loc, _ := settings.Location()
-	from, err := dates.Parse("--start-date", opts.StartDate, loc)
-	if err != nil {
-		return apperr.Invalid("%v", err)
-	}
-	to, err := dates.Parse("--end-date", opts.EndDate, loc)
-	if err != nil {
-		return apperr.Invalid("%v", err)
 	}
 	req := backfillops.CreateRequest{
 		DagID: opts.DagID, From: from, To: to, Description: opts.Description, ConfText: confText, Conf: confObj,
@@ -130,20 +119,13 @@ func createBackfill(ctx context.Context, f *cmdutil.Factory, opts *Options) erro
 		Reprocess: backfill.Reprocess(opts.Reprocess), RunBackwards: opts.RunBackwards, DryRun: opts.DryRun,
 	}
 	if opts.ScheduledAt != "" {
-		at, err := dates.Parse("--scheduled-at", opts.ScheduledAt, loc)
+		at, err := f.ParseDate(ctx, "--scheduled-at", opts.ScheduledAt)
 		if err != nil {
-			return apperr.Invalid("%v", err)
+			return err
 		}
 		req.ScheduledAt = &at
 	}
-	st, err := f.Store(ctx)
-	if err != nil {
-		return err
-	}
-	if err := st.CheckWritable(); err != nil {
-		return err
-	}
-	dag, err := dagload.Load(ctx, st, opts.DagID)
+	st, dag, err := f.WritableDAG(ctx, opts.DagID)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/dagctl/dagctl/internal/cli/cmdutil"
 	"github.com/dagctl/dagctl/internal/store"
 	"github.com/dagctl/dagctl/pkg/backfill"
-	"github.com/dagctl/dagctl/pkg/dates"
 )
 
 // States are the values --state accepts.
@@ -76,21 +75,9 @@ func contains(xs []string, x string) bool {
 func listBackfills(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	filter := store.BackfillFilter{DagID: opts.DagID, IncludeDeleted: opts.IncludeDeleted}
 	if opts.StartDate != "" {
-		settings, err := f.Settings(ctx)
+		from, to, err := f.ParseRange(ctx, opts.StartDate, opts.EndDate)
 		if err != nil {
 			return err
-		}
-		loc, _ := settings.Location()
-		from, err := dates.Parse("--start-date", opts.StartDate, loc)
-		if err != nil {
-			return apperr.Invalid("%v", err)
-		}
-		to, err := dates.Parse("--end-date", opts.EndDate, loc)
-		if err != nil {
-			return apperr.Invalid("%v", err)
-		}
-		if from.After(to) {
-			return apperr.Invalid("--start-date: %s is after --end-date %s", dates.FormatISO(from), dates.FormatISO(to))
 		}
 		filter.From, filter.To = &from, &to
 	}

@@ -2,7 +2,6 @@ package shared
 
 import (
 	"context"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,23 +16,16 @@ func CompleteBackfillIDs(f *cmdutil.Factory) func(*cobra.Command, []string, stri
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		if f.Global.ConnectTimeout == 0 {
-			f.Global.ConnectTimeout = 2 * time.Second
-		}
-		st, err := f.Store(ctx)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		bs, err := st.ListBackfills(ctx, store.BackfillFilter{})
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		ids := make([]string, len(bs))
-		for i, b := range bs {
-			ids[i] = b.ID
-		}
-		return ids, cobra.ShellCompDirectiveNoFileComp
+		return f.CompleteWith(func(ctx context.Context, st *store.Store) []string {
+			bs, err := st.ListBackfills(ctx, store.BackfillFilter{})
+			if err != nil {
+				return nil
+			}
+			ids := make([]string, len(bs))
+			for i, b := range bs {
+				ids[i] = b.ID
+			}
+			return ids
+		}), cobra.ShellCompDirectiveNoFileComp
 	}
 }

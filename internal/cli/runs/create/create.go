@@ -123,24 +123,12 @@ func createRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	settings, err := f.Settings(ctx)
-	if err != nil {
-		return err
-	}
-	loc, _ := settings.Location() // a bad zone falls back to UTC, as in Airflow; Store() warns
 	now := f.Now().UTC().Truncate(time.Second)
-	rangeForm, start, end, err := parseRange(opts, loc, now)
+	rangeForm, start, end, err := parseRange(ctx, f, opts, now)
 	if err != nil {
 		return err
 	}
-	st, err := f.Store(ctx)
-	if err != nil {
-		return err
-	}
-	if err := st.CheckWritable(); err != nil {
-		return err
-	}
-	dag, err := dagload.Load(ctx, st, opts.DagID)
+	st, dag, err := f.WritableDAG(ctx, opts.DagID)
 	if err != nil {
 		return err
 	}
@@ -227,26 +215,22 @@ func createRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 }
 
 // parseRange reads --start-date/--end-date. Neither: the single-run form.
-func parseRange(opts *Options, loc *time.Location, now time.Time) (rangeForm bool, start, end time.Time, err error) {
-	if opts.StartDate == "" && opts.EndDate == "" {
+func parseRange(ctx context.Context, f *cmdutil.Factory, opts *Options, now time.Time) (rangeForm bool, start, end time.Time, err error) {
+	switch {
+	case opts.StartDate == "" && opts.EndDate == "":
 		return false, now, now, nil
-	}
-	if opts.StartDate == "" {
+	case opts.StartDate == "":
 		return false, start, end, apperr.Invalid("--end-date: needs --start-date")
-	}
-	if start, err = dates.Parse("--start-date", opts.StartDate, loc); err != nil {
-		return false, start, end, apperr.Invalid("%v", err)
-	}
-	end = now
-	if opts.EndDate != "" {
-		if end, err = dates.Parse("--end-date", opts.EndDate, loc); err != nil {
-			return false, start, end, apperr.Invalid("%v", err)
+	case opts.EndDate == "":
+		// Only a start: up to now.
+		start, err = f.ParseDate(ctx, "--start-date", opts.StartDate)
+		if err == nil && start.After(now) {
+			err = apperr.Invalid("--start-date: %s is in the future; give --end-date too", dates.FormatISO(start))
 		}
+		return err == nil, start, now, err
 	}
-	if start.After(end) {
-		return false, start, end, apperr.Invalid("--start-date: %s is after --end-date %s", dates.FormatISO(start), dates.FormatISO(end))
-	}
-	return true, start, end, nil
+	start, end, err = f.ParseRange(ctx, opts.StartDate, opts.EndDate)
+	return err == nil, start, end, err
 }
 
 // expand turns the request into run infos: the timetable's dates in the
