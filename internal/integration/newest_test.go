@@ -185,7 +185,7 @@ func TestNewestPartitionedRefused(t *testing.T) {
 
 // dag.timetable_periodic (3.3) is Airflow's own word once the DAG processor
 // has written timetable_type; the 3.3 migration fills it with false for rows
-// that still have timetable_type ''.
+// whose timetable_type is still empty.
 func TestNewestTimetablePeriodicCrossCheck(t *testing.T) {
 	forEach(t, pgSample(t, "3.3.0"), func(t *testing.T, tg target) {
 		db := open(t, tg, dbtest.WithSampleDAGs())
