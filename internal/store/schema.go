@@ -93,17 +93,20 @@ var requiredForWrite = map[int]map[string][]string{
 	},
 	3: {
 		"dag_run": {"id", "dag_id", "run_id", "logical_date", "state", "run_type", "triggered_by", "conf",
-			"data_interval_start", "data_interval_end", "run_after", "queued_at", "log_template_id", "clear_number",
+			"data_interval_start", "data_interval_end", "run_after", "queued_at", "clear_number",
 			"backfill_id", "bundle_version", "created_dag_version_id", "updated_at"},
 		"dag":              {"dag_id", "is_paused", "is_stale"},
 		"dag_version":      {"id", "dag_id", "version_number", "created_at"},
-		"log_template":     {"id"},
 		"log":              {"dttm", "dag_id", "event", "owner", "extra", "run_id"},
 		"backfill":         {"id", "dag_id", "from_date", "to_date", "dag_run_conf", "is_paused", "reprocess_behavior", "max_active_runs", "created_at", "completed_at", "updated_at"},
 		"backfill_dag_run": {"id", "backfill_id", "dag_run_id", "exception_reason", "logical_date", "sort_ordinal"},
-		"task_instance":    {"dag_id", "run_id", "task_id", "map_index", "state", "try_number", "max_tries"},
+		"task_instance":    {"dag_id", "run_id", "task_id", "state", "try_number", "max_tries"},
 	},
 }
+
+// Airflow 3.4 drops log_template and dag_run.log_template_id together; a
+// run points at a log template exactly when the column exists, so the table
+// is required only then.
 
 // detectSchema reads alembic_version and the catalog.
 func (s *Store) detectSchema(ctx context.Context) (*Schema, error) {
@@ -134,8 +137,13 @@ func (s *Store) detectSchema(ctx context.Context) (*Schema, error) {
 		}
 	}
 	sc.WriteRefusal = writeRefusal(sc)
-	if !sc.Known {
+	switch {
+	case !sc.Known && sc.WriteRefusal != "":
 		sc.Warning = fmt.Sprintf("unrecognised Airflow schema (alembic revision %q): reads may be incomplete, writes are refused", sc.Revision)
+	case !sc.Known:
+		// An unknown head (e.g. a patch release newer than dagctl) whose
+		// tables have every column dagctl writes, in the shapes it knows.
+		sc.Warning = fmt.Sprintf("alembic revision %q is not a release dagctl knows; its tables have the Airflow %d shape dagctl writes, so it proceeds", sc.Revision, sc.Major)
 	}
 	keys, err := s.readUniqueKeys(ctx, "dag_run")
 	if err != nil {
@@ -149,10 +157,8 @@ func writeRefusal(sc *Schema) string {
 	switch {
 	case sc.Revision == "":
 		return "writes refused: the database has no alembic_version; is this an Airflow metadata database?"
-	case !sc.Known:
-		return fmt.Sprintf("writes refused: alembic revision %q is not a known Airflow release", sc.Revision)
 	case sc.Major == 0:
-		return fmt.Sprintf("writes refused: alembic revision %q but dag_run has neither the 2.x nor the 3.x shape", sc.Revision)
+		return fmt.Sprintf("writes refused: alembic revision %q is not a known Airflow release and dag_run has neither the 2.x nor the 3.x shape", sc.Revision)
 	}
 	var missing []string
 	tables := make([]string, 0, len(requiredForWrite[sc.Major]))
@@ -167,8 +173,11 @@ func writeRefusal(sc *Schema) string {
 			}
 		}
 	}
+	if sc.Has("dag_run", "log_template_id") && !sc.Has("log_template", "id") {
+		missing = append(missing, "log_template.id")
+	}
 	if len(missing) > 0 {
-		return fmt.Sprintf("writes refused: Airflow %s schema lacks column(s) dagctl writes: %s", sc.Release, strings.Join(missing, ", "))
+		return fmt.Sprintf("writes refused: Airflow %s schema (alembic revision %s) lacks column(s) dagctl writes: %s", sc.Release, sc.Revision, strings.Join(missing, ", "))
 	}
 	return ""
 }
