@@ -33,8 +33,10 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
 	$(GO) vet ./...
 
+# Big-database benchmarks (internal/bench, DAGCTL_BENCH=1): a markdown table of every figure
+# against its target; docs/benchmarks.md keeps the last one.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./... 2>&1 | tee /tmp/dagctl-bench.txt
+	./scripts/bench.sh
 
 docs: build
 	$(BIN) docs --dir docs

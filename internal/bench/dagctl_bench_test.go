@@ -1,0 +1,305 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dagctl/dagctl/internal/store/dbtest"
+)
+
+// BenchmarkAirflow2 runs every figure that needs the 1M-run Airflow 2.10.5 database.
+func BenchmarkAirflow2(b *testing.B) {
+	enabled(b)
+	db, took := seed2(b)
+	report(b, "seed: 5,000 DAGs + 1,000,000 runs (2.10.5, set-based SQL, VACUUM ANALYZE)", took.Seconds(), "s", "", true, "")
+	conn := connect(b, db)
+	b.Run("runs_create_500", func(b *testing.B) { runsCreate500(b, db, conn) })
+	b.Run("runs_list_page", func(b *testing.B) { runsListPages(b, db, conn) })
+	b.Run("runs_list_all", func(b *testing.B) { runsListAll(b, db) })
+	b.Run("dags_list", func(b *testing.B) { dagsList(b, db) })
+	b.Run("startup", func(b *testing.B) { startup(b, db) })
+}
+
+// BenchmarkAirflow3 runs the 10,000-run backfill on an Airflow 3.0.3 database.
+func BenchmarkAirflow3(b *testing.B) {
+	enabled(b)
+	db := dbtest.NewPostgres(b, "3.0.3", dbtest.WithSampleDAGs())
+	conn := connect(b, db)
+	b.Run("backfill_create_10000", func(b *testing.B) { backfillCreate10000(b, db, conn) })
+}
+
+// runsCreate500: 500 manual runs of a daily DAG through the real code path
+// (flags, DAG load, timetable, existing-run check, batched INSERTs, audit
+// row, commit) vs COPY of the identical rows on a fresh connection.
+func runsCreate500(b *testing.B, db *dbtest.DB, conn *pgx.Conn) {
+	r := runner(b, db)
+	var creates, copies []time.Duration
+	cleanup := func() {
+		exec1(b, conn, `DELETE FROM dag_run WHERE dag_id = 'fx_daily_cron' AND run_id LIKE 'bench%'`)
+		exec1(b, conn, `DELETE FROM log WHERE event = 'dagctl.runs.create'`)
+	}
+	cleanup()
+	for range reps {
+		d, res := timed(b, r, "runs", "create", "--dag-id", "fx_daily_cron", "--prefix", "bench",
+			"--start-date", "2024-01-01", "--end-date", "2025-05-14", "-o", "json")
+		var out struct {
+			DagRunIDs []string `json:"dag_run_ids"`
+		}
+		if err := json.Unmarshal([]byte(res.Stdout), &out); err != nil || len(out.DagRunIDs) != 500 {
+			b.Fatalf("runs create wrote %d runs (%v), want 500", len(out.DagRunIDs), err)
+		}
+		creates = append(creates, d)
+		runs := take(b, conn, "dag_run", "dag_id = 'fx_daily_cron' AND run_id LIKE 'bench%'")
+		logs := take(b, conn, "log", "event = 'dagctl.runs.create'")
+		cleanup()
+		copies = append(copies, copyBack(b, db, runs, logs))
+		cleanup()
+	}
+	c, p := median(creates), median(copies)
+	report(b, "runs create 500 (in-process app.Run)", ms(c), "ms", "", true, fmt.Sprintf("%.0f runs/s", 500/c.Seconds()))
+	report(b, "COPY of the same 500 dag_run rows + audit row", ms(p), "ms", "", true, fmt.Sprintf("%.0f rows/s", 500/p.Seconds()))
+	report(b, "runs create speed / COPY speed", p.Seconds()/c.Seconds(), "ratio", ">= 0.3", p.Seconds()/c.Seconds() >= 0.3, "")
+}
+
+// backfillCreate10000: Airflow 3 native backfill of an hourly DAG over 14
+// months (10,081 runs + backfill_dag_run rows) vs COPY of every row it wrote.
+func backfillCreate10000(b *testing.B, db *dbtest.DB, conn *pgx.Conn) {
+	r := runner(b, db)
+	tables := func() []string {
+		var ts []string
+		for _, t := range []string{"dagctl_backfill_run", "dagctl_backfill"} {
+			var reg *string
+			if err := conn.QueryRow(context.Background(), "SELECT to_regclass($1)::text", t).Scan(&reg); err != nil {
+				b.Fatal(err)
+			}
+			if reg != nil {
+				ts = append(ts, t)
+			}
+		}
+		return ts
+	}
+	cleanup := func() {
+		exec1(b, conn, `DELETE FROM backfill_dag_run`)
+		exec1(b, conn, `DELETE FROM dag_run WHERE dag_id = 'fx_hourly'`)
+		exec1(b, conn, `DELETE FROM backfill`)
+		for _, t := range tables() {
+			exec1(b, conn, "DELETE FROM "+t)
+		}
+		exec1(b, conn, `DELETE FROM log WHERE event LIKE 'dagctl.%'`)
+	}
+	cleanup()
+	var creates, copies []time.Duration
+	rows := 0
+	for range reps {
+		d, _ := timed(b, r, "backfill", "create", "--dag-id", "fx_hourly", "--start-date", "2023-01-01T00:00",
+			"--end-date", "2024-02-25T00:00", "-o", "name")
+		creates = append(creates, d)
+		snaps := []snapshot{
+			take(b, conn, "backfill", "true"),
+			take(b, conn, "dag_run", "dag_id = 'fx_hourly'"),
+			take(b, conn, "backfill_dag_run", "true"),
+		}
+		for _, t := range tables() {
+			snaps = append(snaps, take(b, conn, t, "true"))
+		}
+		snaps = append(snaps, take(b, conn, "log", "event LIKE 'dagctl.%'"))
+		if n := len(snaps[1].rows); n != 10081 {
+			b.Fatalf("backfill create wrote %d runs, want 10,081", n)
+		}
+		rows = 0
+		for _, s := range snaps {
+			rows += len(s.rows)
+		}
+		cleanup()
+		copies = append(copies, copyBack(b, db, snaps...))
+		cleanup()
+	}
+	c, p := median(creates), median(copies)
+	report(b, "backfill create 10,081 hourly dates (3.0.3 native, in-process)", ms(c), "ms", "< 1000 ms", c < time.Second,
+		fmt.Sprintf("%.0f runs/s; Airflow 3.0.3 itself: 183.8 s", 10081/c.Seconds()))
+	report(b, fmt.Sprintf("COPY of the same %d rows (all tables)", rows), ms(p), "ms", "", true, "")
+	report(b, "backfill create speed / COPY speed", p.Seconds()/c.Seconds(), "ratio", "", true, "")
+}
+
+// listCase is one filtered page and the SQL the store sends for it
+// (internal/store/runs.go runSelect/runWhere/ListRuns), for EXPLAIN.
+type listCase struct {
+	name  string
+	args  []string
+	where string
+}
+
+func runsListPages(b *testing.B, db *dbtest.DB, conn *pgx.Conn) {
+	r := runner(b, db)
+	cases := []listCase{
+		{"no filter", nil, "true"},
+		{"--dag-id", []string{"--dag-id", "dag_02500"}, "r.dag_id = 'dag_02500'"},
+		{"--dag-id --state success", []string{"--dag-id", "dag_02500", "--state", "success"}, "r.dag_id = 'dag_02500' AND r.state = 'success'"},
+		{"--dag-id --prefix manual", []string{"--dag-id", "dag_02500", "--prefix", "manual"}, `r.dag_id = 'dag_02500' AND r.run_id LIKE 'manual%' ESCAPE '\'`},
+		{"--state failed", []string{"--state", "failed"}, "r.state = 'failed'"},
+		{"--state queued", []string{"--state", "queued"}, "r.state = 'queued'"},
+		{"--run-type manual", []string{"--run-type", "manual"}, "r.run_type = 'manual'"},
+		{"--prefix manual", []string{"--prefix", "manual"}, `r.run_id LIKE 'manual%' ESCAPE '\'`},
+		{"--external-trigger true", []string{"--external-trigger", "true"}, "r.external_trigger = true"},
+		{"--start 500000 (keyset)", []string{"--start", "500000"}, "true"},
+		{"--run-type backfill (matches nothing)", []string{"--run-type", "backfill"}, "r.run_type = 'backfill'"},
+	}
+	for _, c := range cases {
+		var ds []time.Duration
+		for range reps + 2 {
+			d, _ := timed(b, r, append([]string{"runs", "list", "--limit", "100", "-o", "json"}, c.args...)...)
+			ds = append(ds, d)
+		}
+		after := "0"
+		if strings.HasPrefix(c.name, "--start") {
+			after = "500000"
+		}
+		plan := explain(b, conn, "SELECT r.* FROM dag_run r WHERE "+c.where+" AND r.id > "+after+" ORDER BY r.id LIMIT 100")
+		m := median(ds)
+		report(b, "runs list page of 100: "+c.name, ms(m), "ms", "< 30 ms", m < 30*time.Millisecond && !strings.Contains(plan, "Seq Scan"), plan)
+	}
+}
+
+// explain returns the plan's node lines, compressed to one line, e.g.
+// "Limit > Index Scan using dag_run_pkey on dag_run r (filter)".
+func explain(b *testing.B, conn *pgx.Conn, q string) string {
+	b.Helper()
+	rows, err := conn.Query(context.Background(), "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) "+q)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var nodes []string
+	exec := ""
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			b.Fatal(err)
+		}
+		t := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "->"))
+		switch {
+		case strings.HasPrefix(t, "Execution Time"):
+			exec = strings.TrimSpace(strings.TrimPrefix(t, "Execution Time:"))
+		case strings.HasPrefix(t, "Rows Removed by Filter"):
+			nodes[len(nodes)-1] += " [" + strings.ToLower(t) + "]"
+		case strings.Contains(t, "(cost="):
+			nodes = append(nodes, strings.TrimSpace(t[:strings.Index(t, "(cost=")]))
+		}
+	}
+	return strings.Join(nodes, " > ") + "; SQL " + exec
+}
+
+// runsListAll streams every run through the binary (as a user would pipe it)
+// and reads the peak RSS from the kernel's rusage.
+func runsListAll(b *testing.B, db *dbtest.DB) {
+	bin := binary(b)
+	for _, format := range []string{"csv", "json"} {
+		cmd := exec.Command(bin, "--db", db.URL, "runs", "list", "--all", "-o", format)
+		cmd.Env = binEnv(b)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		lines := 0
+		sc := bufio.NewReaderSize(out, 1<<20)
+		for {
+			line, err := sc.ReadSlice('\n')
+			if len(line) > 0 {
+				lines++
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil && err != bufio.ErrBufferFull {
+				b.Fatal(err)
+			}
+		}
+		if err := cmd.Wait(); err != nil {
+			b.Fatalf("runs list --all -o %s: %v", format, err)
+		}
+		d := time.Since(start)
+		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
+		if lines < 1_000_000 {
+			b.Fatalf("runs list --all -o %s printed %d lines, want over 1,000,000", format, lines)
+		}
+		report(b, "runs list --all -o "+format+": 1,000,025 runs", float64(1_000_025)/d.Seconds(), "rows/s", "", true,
+			fmt.Sprintf("%.1f s wall", d.Seconds()))
+		report(b, "runs list --all -o "+format+": peak RSS of the binary", float64(rss)/1024, "MiB", "< 64 MiB", rss < 64*1024, "")
+	}
+}
+
+func dagsList(b *testing.B, db *dbtest.DB) {
+	r := runner(b, db)
+	var ds []time.Duration
+	var n int
+	for range reps {
+		d, res := timed(b, r, "dags", "list", "-o", "json")
+		var out []json.RawMessage
+		if err := json.Unmarshal([]byte(res.Stdout), &out); err != nil {
+			b.Fatal(err)
+		}
+		n = len(out)
+		ds = append(ds, d)
+	}
+	if n < 5000 {
+		b.Fatalf("dags list: %d DAGs, want over 5,000", n)
+	}
+	m := median(ds)
+	report(b, fmt.Sprintf("dags list -o json: %d DAGs with last run", n), ms(m), "ms", "< 300 ms", m < 300*time.Millisecond,
+		"anchor: the LATERAL query alone took 113 ms")
+}
+
+// startup measures process start to first byte of output.
+func startup(b *testing.B, db *dbtest.DB) {
+	bin := binary(b)
+	first := func(args ...string) time.Duration {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = binEnv(b)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		buf := make([]byte, 1)
+		if _, err := out.Read(buf); err != nil {
+			b.Fatalf("dagctl %v: no output: %v", args, err)
+		}
+		d := time.Since(start)
+		io.Copy(io.Discard, out)
+		if err := cmd.Wait(); err != nil {
+			b.Fatalf("dagctl %v: %v", args, err)
+		}
+		return d
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"dagctl version", []string{"version"}},
+		{"dagctl runs list --limit 1 (1M-run database)", []string{"--db", db.URL, "runs", "list", "--limit", "1"}},
+	} {
+		var ds []time.Duration
+		for range 2 * reps {
+			ds = append(ds, first(c.args...))
+		}
+		m := median(ds)
+		report(b, "start to first output: "+c.name, ms(m), "ms", "", true, "Airflow 2.10.5 CLI: 1.9-2.2 s (version)")
+	}
+}
