@@ -4,17 +4,18 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
 )
 
 // File is dagctl's own config file, kubectl-like: named contexts, each
@@ -23,7 +24,8 @@ import (
 // Where it is: --config FILE, else $DAGCTL_CONFIG, else
 // $XDG_CONFIG_HOME/dagctl/config.yaml, else ~/.config/dagctl/config.yaml. A
 // missing file at the default place is fine; a missing --config or
-// $DAGCTL_CONFIG file is an error.
+// $DAGCTL_CONFIG file is an error. The extension picks the format: .json is
+// JSON, .toml is TOML, anything else (.yaml, .yml) is YAML.
 //
 //	current-context: prod            # used when --context is not given
 //	user: alice                      # optional defaults for every context:
@@ -41,39 +43,172 @@ import (
 //
 // A key set in the selected context wins over the same key at the top level.
 // Unknown keys are errors, so a typo does not silently point dagctl
-// elsewhere. The file may hold passwords: keep it private (chmod 600).
+// elsewhere. The file is read with viper, which lowercases every key: keys
+// and context names are case-insensitive ("Prod" and "prod" are the same
+// context, whether named in the file, by --context, DAGCTL_CONTEXT or
+// current-context). The file may hold passwords: keep it private (chmod 600).
 type File struct {
-	CurrentContext string              `yaml:"current-context"`
-	Contexts       map[string]*Context `yaml:"contexts"`
-	Context        `yaml:",inline"`
+	CurrentContext string              `mapstructure:"current-context"`
+	Contexts       map[string]*Context `mapstructure:"contexts"`
+	Context        `mapstructure:",squash"`
 }
 
 // Context is one named target. At the top level of File the same keys act
 // as defaults.
 type Context struct {
-	DB             string       `yaml:"db"`
-	User           string       `yaml:"user"`
-	RBAC           string       `yaml:"rbac"`
-	Schema         string       `yaml:"schema"`
-	ConnectTimeout yamlDuration `yaml:"connect_timeout"`
+	DB             string       `mapstructure:"db"`
+	User           string       `mapstructure:"user"`
+	RBAC           string       `mapstructure:"rbac"`
+	Schema         string       `mapstructure:"schema"`
+	ConnectTimeout fileDuration `mapstructure:"connect_timeout"`
 }
 
-// yamlDuration accepts "15s" or a number of seconds.
-type yamlDuration struct {
+// fileDuration accepts "15s" or a number of seconds (see fileDecodeHook).
+type fileDuration struct {
 	Set bool
 	D   time.Duration
 	Raw string
 }
 
-func (d *yamlDuration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: connect_timeout must be a duration such as 10s", n.Line)
+var (
+	fileDurationType = reflect.TypeOf(fileDuration{})
+	stringType       = reflect.TypeOf("")
+)
+
+// fileDecodeHook turns what the YAML, JSON or TOML parser produced into the
+// field types of File: "15s" or a number of seconds into a fileDuration, and
+// a number or boolean into a string field (`user: 123` is the user "123", as
+// when the file was decoded by yaml.v3). Anything else is left to
+// mapstructure, which refuses it.
+func fileDecodeHook(from, to reflect.Type, data any) (any, error) {
+	switch to {
+	case fileDurationType:
+		var raw string
+		switch v := data.(type) {
+		case string:
+			raw = v
+		case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+			raw = fmt.Sprint(v)
+		case float32:
+			raw = strconv.FormatFloat(float64(v), 'f', -1, 32)
+		case float64:
+			raw = strconv.FormatFloat(v, 'f', -1, 64)
+		default:
+			return nil, errors.New("must be a duration such as 10s")
+		}
+		d, err := parseTimeout(raw)
+		if err != nil {
+			return nil, err
+		}
+		return fileDuration{Set: true, D: d, Raw: raw}, nil
+	case stringType:
+		switch v := data.(type) {
+		case bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+			return fmt.Sprint(v), nil
+		case float32:
+			return strconv.FormatFloat(float64(v), 'f', -1, 32), nil
+		case float64:
+			return strconv.FormatFloat(v, 'f', -1, 64), nil
+		}
 	}
-	v, err := parseTimeout(n.Value)
+	return data, nil
+}
+
+// configType is viper's name for the format of the config file at path.
+func configType(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		return "json"
+	case ".toml":
+		return "toml"
+	default:
+		return "yaml"
+	}
+}
+
+// keyDelim replaces viper's "." between nested keys, so that a context
+// named "prod.eu" stays one context instead of becoming prod → eu.
+const keyDelim = "\x00"
+
+// decodeFile parses data (the contents of the config file at path) with a
+// private viper instance: viper only reads and decodes here, precedence is
+// dagctl's own (see Load). Error texts never quote a value from the file.
+func decodeFile(path string, data []byte) (*File, error) {
+	f := &File{}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return f, nil // an empty file sets nothing, in every format
+	}
+	v := viper.NewWithOptions(viper.KeyDelimiter(keyDelim), viper.WithDecoderRegistry(caseCheckingDecoders{viper.NewCodecRegistry()}))
+	v.SetConfigType(configType(path))
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		msg := err.Error()
+		var pe viper.ConfigParseError
+		if errors.As(err, &pe) {
+			msg = pe.Unwrap().Error()
+		}
+		return nil, invalidf("config file %s: %s", path, parseErrorText(msg))
+	}
+	hook := viper.DecodeHook(mapstructure.DecodeHookFuncType(fileDecodeHook))
+	strict := func(c *mapstructure.DecoderConfig) { c.WeaklyTypedInput = false }
+	if err := v.UnmarshalExact(f, hook, strict); err != nil {
+		return nil, invalidf("config file %s: %s", path, decodeErrorText(err))
+	}
+	// viper drops keys whose value is null or an empty mapping, so
+	// "contexts: {local: }" would lose the context; it is an empty one.
+	if m, ok := v.Get("contexts").(map[string]any); ok {
+		for name := range m {
+			if _, ok := f.Contexts[name]; !ok {
+				if f.Contexts == nil {
+					f.Contexts = map[string]*Context{}
+				}
+				f.Contexts[name] = &Context{}
+			}
+		}
+	}
+	return f, nil
+}
+
+// caseCheckingDecoders wraps viper's parsers to refuse two keys of one
+// mapping that differ only in case ("Prod" and "prod"): viper lowercases keys
+// and would silently keep one of them.
+type caseCheckingDecoders struct{ viper.DecoderRegistry }
+
+func (r caseCheckingDecoders) Decoder(format string) (viper.Decoder, error) {
+	d, err := r.DecoderRegistry.Decoder(format)
 	if err != nil {
-		return fmt.Errorf("line %d: connect_timeout: %v", n.Line, err)
+		return nil, err
 	}
-	*d = yamlDuration{Set: true, D: v, Raw: n.Value}
+	return caseCheckingDecoder{d}, nil
+}
+
+type caseCheckingDecoder struct{ viper.Decoder }
+
+func (d caseCheckingDecoder) Decode(b []byte, v map[string]any) error {
+	if err := d.Decoder.Decode(b, v); err != nil {
+		return err
+	}
+	return sameKeyInOtherCase("", v)
+}
+
+func sameKeyInOtherCase(path string, m map[string]any) error {
+	seen := make(map[string]string, len(m))
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // the same error every time
+	for _, k := range keys {
+		lower := strings.ToLower(k)
+		if other, ok := seen[lower]; ok {
+			return fmt.Errorf("%s%q and %q are the same key (keys and context names are case-insensitive)", path, other, k)
+		}
+		seen[lower] = k
+		if sub, ok := m[k].(map[string]any); ok {
+			if err := sameKeyInOtherCase(path+k+": ", sub); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
@@ -142,11 +277,9 @@ func loadFile(in Inputs) (*fileState, error) {
 		return nil, fmt.Errorf("read config file: %w", err)
 	}
 	st.found = true
-	f := &File{}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, invalidf("config file %s: %s", st.path.Value, yamlErrorText(err))
+	f, err := decodeFile(st.path.Value, data)
+	if err != nil {
+		return nil, err
 	}
 	st.file = f
 	return st, st.selectContext(in)
@@ -170,7 +303,10 @@ func (st *fileState) selectContext(in Inputs) error {
 	if st.file == nil {
 		return invalidf("context %q (%s) not found: there is no config file at %s", name, source, st.path.Value)
 	}
-	c, ok := st.file.Contexts[name]
+	// viper lowercased the names in the file; match the name asked for the
+	// same way.
+	key := strings.ToLower(name)
+	c, ok := st.file.Contexts[key]
 	if !ok {
 		known := make([]string, 0, len(st.file.Contexts))
 		for k := range st.file.Contexts {
@@ -187,7 +323,7 @@ func (st *fileState) selectContext(in Inputs) error {
 		c = &Context{}
 	}
 	st.ctx = c
-	st.ctxSource = fmt.Sprintf("config file %s (context %s)", st.path.Value, name)
+	st.ctxSource = fmt.Sprintf("config file %s (context %s)", st.path.Value, key)
 	return nil
 }
 
@@ -221,18 +357,60 @@ func envSet(in Inputs, name string) bool {
 	return ok && v != ""
 }
 
-var yamlQuoted = regexp.MustCompile("`[^`]*`")
+var quotedValue = regexp.MustCompile("`[^`]*`")
 
-// yamlErrorText is a yaml.v3 error on one line, without the values it quotes
-// ("cannot unmarshal !!str `postgres...`"): a value may be a URL with a password.
-func yamlErrorText(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+// parseErrorText is a YAML, JSON or TOML syntax error on one line, without
+// the values a YAML error quotes ("cannot unmarshal !!str `postgres...`"): a
+// value may be a URL with a password.
+func parseErrorText(msg string) string {
+	msg = strings.TrimPrefix(msg, "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:")
 	var parts []string
 	for _, l := range strings.Split(msg, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
-			parts = append(parts, yamlQuoted.ReplaceAllString(l, "a value"))
+			parts = append(parts, quotedValue.ReplaceAllString(l, "a value"))
 		}
 	}
+	return strings.Join(parts, "; ")
+}
+
+// decodeErrorText is what UnmarshalExact refused, one problem per clause,
+// each naming the key ("unknown key dbb", "contexts[prod].connect_timeout:
+// ..."). mapstructure's own messages name keys and types, never values.
+func decodeErrorText(err error) string {
+	var parts []string
+	var walk func(error)
+	walk = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		de, ok := err.(*mapstructure.DecodeError)
+		if !ok {
+			if w := errors.Unwrap(err); w != nil {
+				walk(w)
+				return
+			}
+			parts = append(parts, parseErrorText(err.Error()))
+			return
+		}
+		msg := de.Unwrap().Error()
+		if keys, ok := strings.CutPrefix(msg, "has invalid keys: "); ok {
+			word := "key"
+			if strings.Contains(keys, ", ") {
+				word = "keys"
+			}
+			msg = "unknown " + word + " " + keys
+			if de.Name() != "" {
+				msg = de.Name() + ": " + msg
+			}
+			parts = append(parts, msg)
+			return
+		}
+		parts = append(parts, de.Name()+": "+parseErrorText(msg))
+	}
+	walk(err)
 	return strings.Join(parts, "; ")
 }
