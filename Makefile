@@ -9,7 +9,7 @@ LDFLAGS  := -s -w -X $(PKG)/internal/buildinfo.Version=$(VERSION) -X $(PKG)/inte
 export CGO_ENABLED := 0
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build test unit lint bench docs demo snapshot fuzz clean
+.PHONY: build test unit lint bench docs demo snapshot release-check fuzz clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dagctl
@@ -44,8 +44,13 @@ docs: build
 demo: build
 	./scripts/demo.sh $(BIN)
 
+# goreleaser v2.15.1: the installed binary when there is one, else built on the fly (slow: 10-20 min).
+GORELEASER ?= $(shell command -v goreleaser || echo $(GO) run github.com/goreleaser/goreleaser/v2@v2.15.1)
 snapshot:
-	$(GO) run github.com/goreleaser/goreleaser/v2@v2.15.1 release --snapshot --clean
+	$(GORELEASER) release --snapshot --clean
+
+release-check:
+	$(GORELEASER) check
 
 clean:
 	rm -rf bin dist .demo
