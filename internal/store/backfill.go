@@ -121,7 +121,7 @@ type BackfillFilter struct {
 
 // ListBackfills returns dagctl's backfills, newest first.
 func (s *Store) ListBackfills(ctx context.Context, f BackfillFilter) ([]Backfill, error) {
-	if !s.hasDagctlTables() {
+	if !s.hasDagctlTables(s.db.WithContext(ctx)) {
 		return []Backfill{}, nil
 	}
 	q := "SELECT " + backfillCols + " FROM dagctl_backfill b"
@@ -167,7 +167,7 @@ func (s *Store) GetBackfill(ctx context.Context, id string) (*Backfill, error) {
 }
 
 func getBackfill(db *gorm.DB, s *Store, id string, lock bool) (*Backfill, error) {
-	if !s.hasDagctlTables() {
+	if !s.hasDagctlTables(db) {
 		return nil, apperr.NotFound("backfill %q not found", id)
 	}
 	q := "SELECT " + backfillCols + " FROM dagctl_backfill WHERE id = ?"
@@ -246,7 +246,7 @@ func (t *Tx) BackfillRuns(b *Backfill) ([]BackfillRun, error) { return backfillR
 // each row and skipping rows another reconciler holds (PostgreSQL); SQLite
 // holds the whole database already.
 func (t *Tx) LockableBackfills() ([]string, error) {
-	if !t.s.hasDagctlTables() {
+	if !t.s.hasDagctlTables(t.db) {
 		return nil, nil
 	}
 	q := "SELECT id FROM dagctl_backfill WHERE deleted <> ? ORDER BY submitted_at, id"

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"gorm.io/gorm"
 )
 
 // dagctlSchemaVersion is the version of dagctl's own tables (dagctl_*). They
@@ -99,7 +101,16 @@ func (s *Store) MigrateDagctl(ctx context.Context) error {
 }
 
 func (s *Store) refreshColumns(ctx context.Context) error {
-	cols, err := s.readColumns(ctx)
+	return s.refreshColumnsWith(ctx, s.db)
+}
+
+// refreshColumnsWith re-reads the catalog through db. Inside a transaction
+// that must be the transaction's handle: SQLite has one connection, which the
+// transaction holds, so a read through the store's pool would wait forever.
+func (s *Store) refreshColumnsWith(ctx context.Context, db *gorm.DB) error {
+	through := *s
+	through.db = db
+	cols, err := through.readColumns(ctx)
 	if err != nil {
 		return err
 	}
@@ -108,12 +119,13 @@ func (s *Store) refreshColumns(ctx context.Context) error {
 }
 
 // hasDagctlTables reports whether dagctl's backfill tables exist (reads
-// return nothing before the first backfill is created).
-func (s *Store) hasDagctlTables() bool {
+// return nothing before the first backfill is created). db is the handle to
+// look through: the store's, or the transaction's when called inside one.
+func (s *Store) hasDagctlTables(db *gorm.DB) bool {
 	has := func() bool { return s.schema.HasTable("dagctl_backfill") && s.schema.HasTable("dagctl_backfill_run") }
 	if !has() {
 		// They may have been created since Open (by this process or another).
-		_ = s.refreshColumns(context.Background())
+		_ = s.refreshColumnsWith(context.Background(), db)
 	}
 	return has()
 }
