@@ -4,11 +4,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dagctl/dagctl/internal/cli/dags/list"
 	"github.com/dagctl/dagctl/internal/cli/doctor"
 	"github.com/dagctl/dagctl/internal/cli/runs/create"
 	"github.com/dagctl/dagctl/internal/cli/runs/shared"
+	"github.com/dagctl/dagctl/internal/clitest"
 	"github.com/dagctl/dagctl/internal/store/dbtest"
 )
 
@@ -304,6 +306,9 @@ func simulate34(t *testing.T, db *dbtest.DB) {
 	db.SQL(t, "ALTER TABLE task_instance RENAME COLUMN map_index TO region_index")
 }
 
+// The write policy (README "Supported Airflow versions"): writes go ahead
+// when the tables have every column dagctl writes, in the shapes it knows;
+// otherwise they exit 2 naming the revision or the missing columns.
 func TestNewestAirflow34Simulation(t *testing.T) {
 	forEach(t, []target{{dbtest.Postgres, "3.3.0"}, {dbtest.SQLite, "3.3.0"}}, func(t *testing.T, tg target) {
 		var db *dbtest.DB
@@ -314,17 +319,11 @@ func TestNewestAirflow34Simulation(t *testing.T) {
 		}
 		simulate34(t, db)
 		r := runner(t, db)
-		missing := []string{"dag_run.log_template_id", "log_template.id", "task_instance.map_index"}
 
 		var rep doctor.Report
 		r.JSON(t, &rep, "doctor")
-		if rep.AirflowVersion != "3.4.0" || rep.AirflowMajor != 3 || rep.AlembicRevision != "b4f1a7d2c903" || rep.Writable {
-			t.Errorf("doctor: %q major %d revision %q writable %t", rep.AirflowVersion, rep.AirflowMajor, rep.AlembicRevision, rep.Writable)
-		}
-		for _, col := range missing {
-			if !strings.Contains(rep.WriteRefusal, col) {
-				t.Errorf("write_refusal %q does not name %s", rep.WriteRefusal, col)
-			}
+		if rep.AirflowVersion != "3.4.0" || rep.AirflowMajor != 3 || rep.AlembicRevision != "b4f1a7d2c903" || !rep.Writable || rep.WriteRefusal != "" {
+			t.Errorf("doctor: %q major %d revision %q writable %t %q", rep.AirflowVersion, rep.AirflowMajor, rep.AlembicRevision, rep.Writable, rep.WriteRefusal)
 		}
 
 		// Reads work.
@@ -335,6 +334,9 @@ func TestNewestAirflow34Simulation(t *testing.T) {
 		if int64(len(runs)) != rep.Runs {
 			t.Fatalf("runs list: %d runs, doctor counts %d", len(runs), rep.Runs)
 		}
+		// reconcile with no dagctl tables yet (it used to wait forever on SQLite).
+		reconcileWithin(t, r, db)
+
 		if tg.Dialect == dbtest.Postgres {
 			if len(dags) < 3 || len(runs) == 0 {
 				t.Fatalf("reads on the reference rows: %d dags, %d runs", len(dags), len(runs))
@@ -344,31 +346,120 @@ func TestNewestAirflow34Simulation(t *testing.T) {
 			if one.RunID != runs[0].RunID {
 				t.Errorf("runs get: %+v", one)
 			}
+			// Writes: dagctl needs neither log_template nor task_instance.map_index.
+			var res create.Result
+			r.JSON(t, &res, "runs", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-05-01", "--end-date", "2024-05-02")
+			if len(res.DagRunIDs) != 2 || db.ScalarInt(t, "SELECT count(*) FROM dag_run WHERE run_id LIKE 'manual_00000%' AND created_at IS NOT NULL") != 2 {
+				t.Errorf("runs create on 3.4: %+v", res)
+			}
+			// Re-running a finished run clears its task instances (region_index, not map_index).
+			const rerun = "backfill__2024-02-01T00:00:00+00:00"
+			db.SQL(t, "UPDATE dag_run SET state = 'success' WHERE run_id = ?", rerun)
+			db.SQL(t, "UPDATE task_instance SET state = 'success' WHERE run_id = ?", rerun)
+			if n := db.ScalarInt(t, "SELECT count(*) FROM task_instance WHERE run_id = ?", rerun); n == 0 {
+				t.Fatalf("reference run %s has no task instances", rerun)
+			}
+			b := createBackfill(t, r, "--dag-id", "fx_daily_cron", "--start-date", "2024-02-01", "--end-date", "2024-02-01",
+				"--reprocess", "completed", "--ignore-overlapping")
+			if b.Progress.Total != 1 {
+				t.Errorf("backfill on 3.4: %+v", b)
+			}
+			if got := db.ScalarString(t, "SELECT state FROM dag_run WHERE run_id = ?", rerun); got != "queued" {
+				t.Errorf("re-run dag_run state = %q, want queued", got)
+			}
+			if n := db.ScalarInt(t, "SELECT count(*) FROM task_instance WHERE run_id = ? AND state = 'success'", rerun); n != 0 {
+				t.Errorf("%d task instances still success after the clear", n)
+			}
 		}
+	})
+}
 
-		// Writes are refused with the missing columns named, and nothing is written.
+// A 3.4-shaped database that also renamed a column dagctl does write:
+// refused, the column named, nothing written.
+func TestNewestAirflow34MissingColumn(t *testing.T) {
+	forEach(t, []target{{dbtest.Postgres, "3.3.0"}, {dbtest.SQLite, "3.3.0"}}, func(t *testing.T, tg target) {
+		db := open(t, tg)
+		simulate34(t, db)
+		r := runner(t, db)
+		db.SQL(t, "ALTER TABLE dag_run RENAME COLUMN triggered_by TO triggered_by_kind")
 		before := db.Checksum(t)
 		for _, args := range [][]string{
-			{"runs", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-05-01", "--end-date", "2024-05-02"},
-			{"runs", "create", "--dag-id", "fx_manual_only"},
-			{"backfill", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-05-01", "--end-date", "2024-05-02"},
-			{"backfill", "pause", "fx_daily_cron_backfill_20261123_120000"},
+			{"runs", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-05-03", "--end-date", "2024-05-04"},
+			{"backfill", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-05-03", "--end-date", "2024-05-04"},
 			{"backfill", "reconcile"},
 		} {
 			res := r.Run(t, args...)
 			msg := strings.TrimSpace(res.Stderr)
-			if res.Code != 2 || strings.Contains(msg, "\n") || !strings.Contains(msg, "3.4.0") {
-				t.Errorf("dagctl %s: exit %d %q; want 2 on one line", strings.Join(args, " "), res.Code, res.Stderr)
-			}
-			for _, col := range missing {
-				if !strings.Contains(msg, col) {
-					t.Errorf("dagctl %s: %q does not name %s", strings.Join(args, " "), msg, col)
-				}
+			if res.Code != 2 || strings.Contains(msg, "\n") || !strings.Contains(msg, "3.4.0") || !strings.Contains(msg, "dag_run.triggered_by") {
+				t.Errorf("dagctl %s: exit %d %q; want 2 on one line naming dag_run.triggered_by", strings.Join(args, " "), res.Code, res.Stderr)
 			}
 		}
 		if db.Checksum(t) != before {
-			t.Fatal("a refused write changed the 3.4 database")
+			t.Fatal("a refused write changed the database")
 		}
+	})
+}
+
+// A 3.4 head whose log_template table is gone while dag_run.log_template_id
+// (NOT NULL) is still there: dagctl cannot fill the column, so it refuses.
+func TestNewestLogTemplateWithoutTable(t *testing.T) {
+	forEach(t, []target{{dbtest.Postgres, "3.3.0"}, {dbtest.SQLite, "3.3.0"}}, func(t *testing.T, tg target) {
+		db := open(t, tg)
+		db.SQL(t, "UPDATE alembic_version SET version_num = 'b4f1a7d2c903'")
+		if tg.Dialect == dbtest.Postgres {
+			db.SQL(t, "DROP TABLE log_template CASCADE")
+		} else {
+			db.SQL(t, "DROP TABLE log_template")
+		}
+		r := runner(t, db)
+		var rep doctor.Report
+		r.JSON(t, &rep, "doctor")
+		if rep.Writable || !strings.Contains(rep.WriteRefusal, "log_template.id") {
+			t.Errorf("doctor: writable %t refusal %q", rep.Writable, rep.WriteRefusal)
+		}
+		before := db.Checksum(t)
+		res := r.Run(t, "runs", "create", "--dag-id", "fx_daily_cron")
+		if res.Code != 2 || !strings.Contains(res.Stderr, "log_template.id") {
+			t.Errorf("runs create: exit %d %q", res.Code, res.Stderr)
+		}
+		if db.Checksum(t) != before {
+			t.Fatal("a refused write changed the database")
+		}
+	})
+}
+
+// reconcileWithin runs backfill reconcile and fails (rather than hanging the
+// suite) if it does not return within 30s; with nothing to do it must exit 0
+// and write nothing.
+func reconcileWithin(t *testing.T, r *clitest.Runner, db *dbtest.DB) {
+	t.Helper()
+	before := db.Checksum(t)
+	done := make(chan clitest.Result, 1)
+	go func() { done <- r.Run(t, "backfill", "reconcile", "-o", "json") }()
+	select {
+	case res := <-done:
+		if res.Code != 0 {
+			t.Errorf("reconcile: exit %d %q", res.Code, res.Stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("backfill reconcile did not return within 30s")
+	}
+	if db.Checksum(t) != before {
+		t.Error("a reconcile with nothing to do changed the database")
+	}
+}
+
+// A reconcile from cron before any backfill exists: dagctl's tables are absent.
+func TestNewestReconcileBeforeAnyBackfill(t *testing.T) {
+	var targets []target
+	for _, d := range []string{dbtest.Postgres, dbtest.SQLite} {
+		for _, rel := range []string{"2.10.5", "3.0.3", "3.3.0"} {
+			targets = append(targets, target{d, rel})
+		}
+	}
+	forEach(t, targets, func(t *testing.T, tg target) {
+		db := open(t, tg)
+		reconcileWithin(t, runner(t, db), db)
 	})
 }
 
@@ -380,49 +471,85 @@ func TestNewestUnknownRevision(t *testing.T) {
 		}
 	}
 	forEach(t, targets, func(t *testing.T, tg target) {
-		for _, c := range []struct {
-			name, alter, warn, refusal string
-		}{
-			{"deadbeef", "UPDATE alembic_version SET version_num = 'deadbeef0000'", `"deadbeef0000"`, `alembic revision "deadbeef0000" is not a known Airflow release`},
-			{"no alembic_version", "DROP TABLE alembic_version", `alembic revision ""`, "no alembic_version"},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				db := open(t, tg, dbtest.WithSampleDAGs())
-				r := runner(t, db)
-				db.SQL(t, c.alter)
-
-				var dags []list.DAGView
-				res := r.JSON(t, &dags, "dags", "list")
-				if len(dags) < 3 || !strings.Contains(res.Stderr, "unrecognised Airflow schema") || !strings.Contains(res.Stderr, c.warn) {
-					t.Errorf("dags list: %d dags, stderr %q", len(dags), res.Stderr)
+		reads := func(t *testing.T, r *clitest.Runner, warn string) {
+			t.Helper()
+			var dags []list.DAGView
+			res := r.JSON(t, &dags, "dags", "list")
+			if len(dags) < 3 || !strings.Contains(res.Stderr, warn) {
+				t.Errorf("dags list: %d dags, stderr %q; want a warning naming %q", len(dags), res.Stderr, warn)
+			}
+			var runs []shared.RunView
+			res = r.JSON(t, &runs, "runs", "list")
+			if !strings.Contains(res.Stderr, warn) || strings.TrimSpace(res.Stdout) != "[]" {
+				t.Errorf("runs list: %s, stderr %q", res.Stdout, res.Stderr)
+			}
+		}
+		refused := func(t *testing.T, r *clitest.Runner, db *dbtest.DB, wants ...string) {
+			t.Helper()
+			before := db.Checksum(t)
+			for _, args := range [][]string{
+				{"runs", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-01-01", "--end-date", "2024-01-02"},
+				{"backfill", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-01-01", "--end-date", "2024-01-02"},
+				{"backfill", "reconcile"},
+			} {
+				res := r.Run(t, args...)
+				if res.Code != 2 {
+					t.Errorf("dagctl %s: exit %d %q; want 2", strings.Join(args, " "), res.Code, res.Stderr)
 				}
-				var runs []shared.RunView
-				res = r.JSON(t, &runs, "runs", "list")
-				if !strings.Contains(res.Stderr, "unrecognised Airflow schema") || strings.TrimSpace(res.Stdout) != "[]" {
-					t.Errorf("runs list: %s, stderr %q", res.Stdout, res.Stderr)
-				}
-				var rep doctor.Report
-				r.JSON(t, &rep, "doctor")
-				if rep.AirflowVersion != "unknown" || rep.Writable || !strings.Contains(rep.WriteRefusal, c.refusal) || rep.AirflowMajor != tg.Major() {
-					t.Errorf("doctor: %q writable %t refusal %q major %d", rep.AirflowVersion, rep.Writable, rep.WriteRefusal, rep.AirflowMajor)
-				}
-
-				before := db.Checksum(t)
-				for _, args := range [][]string{
-					{"runs", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-01-01", "--end-date", "2024-01-02"},
-					{"backfill", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-01-01", "--end-date", "2024-01-02"},
-					{"backfill", "reconcile"},
-				} {
-					res := r.Run(t, args...)
-					if res.Code != 2 || !strings.Contains(res.Stderr, c.refusal) {
-						t.Errorf("dagctl %s: exit %d %q; want 2 naming %q", strings.Join(args, " "), res.Code, res.Stderr, c.refusal)
+				for _, w := range wants {
+					if !strings.Contains(res.Stderr, w) {
+						t.Errorf("dagctl %s: %q does not name %q", strings.Join(args, " "), res.Stderr, w)
 					}
 				}
-				if db.Checksum(t) != before {
-					t.Fatal("a refused write changed the database")
-				}
-			})
+			}
+			if db.Checksum(t) != before {
+				t.Fatal("a refused write changed the database")
+			}
 		}
+
+		t.Run("unknown head, known shape", func(t *testing.T) {
+			db := open(t, tg, dbtest.WithSampleDAGs())
+			r := runner(t, db)
+			db.SQL(t, "UPDATE alembic_version SET version_num = 'deadbeef0000'")
+			reads(t, r, `alembic revision "deadbeef0000" is not a release dagctl knows`)
+			var rep doctor.Report
+			r.JSON(t, &rep, "doctor")
+			if rep.AirflowVersion != "unknown" || !rep.Writable || rep.AirflowMajor != tg.Major() {
+				t.Errorf("doctor: %q writable %t (%q) major %d", rep.AirflowVersion, rep.Writable, rep.WriteRefusal, rep.AirflowMajor)
+			}
+			res := r.MustRun(t, 0, "runs", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-01-01", "--end-date", "2024-01-02")
+			if !strings.Contains(res.Stderr, "deadbeef0000") {
+				t.Errorf("write on an unknown head without a warning: %q", res.Stderr)
+			}
+			if n := db.ScalarInt(t, "SELECT count(*) FROM dag_run WHERE dag_id = 'fx_daily_cron'"); n != 2 {
+				t.Errorf("%d runs written, want 2", n)
+			}
+		})
+		t.Run("unknown head, missing column", func(t *testing.T) {
+			db := open(t, tg, dbtest.WithSampleDAGs())
+			r := runner(t, db)
+			db.SQL(t, "UPDATE alembic_version SET version_num = 'deadbeef0000'")
+			db.SQL(t, "ALTER TABLE dag_run RENAME COLUMN clear_number TO clear_count")
+			reads(t, r, `unrecognised Airflow schema (alembic revision "deadbeef0000")`)
+			var rep doctor.Report
+			r.JSON(t, &rep, "doctor")
+			if rep.AirflowVersion != "unknown" || rep.Writable || rep.AirflowMajor != tg.Major() {
+				t.Errorf("doctor: %q writable %t major %d", rep.AirflowVersion, rep.Writable, rep.AirflowMajor)
+			}
+			refused(t, r, db, "deadbeef0000", "dag_run.clear_number")
+		})
+		t.Run("no alembic_version", func(t *testing.T) {
+			db := open(t, tg, dbtest.WithSampleDAGs())
+			r := runner(t, db)
+			db.SQL(t, "DROP TABLE alembic_version")
+			reads(t, r, `unrecognised Airflow schema (alembic revision "")`)
+			var rep doctor.Report
+			r.JSON(t, &rep, "doctor")
+			if rep.AirflowVersion != "unknown" || rep.Writable || !strings.Contains(rep.WriteRefusal, "no alembic_version") {
+				t.Errorf("doctor: %q writable %t refusal %q", rep.AirflowVersion, rep.Writable, rep.WriteRefusal)
+			}
+			refused(t, r, db, "no alembic_version")
+		})
 	})
 }
 
