@@ -46,7 +46,7 @@ func Load(ctx context.Context, st *store.Store, dagID string) (*Loaded, error) {
 	if row.TimetablePeriodic != nil && *row.TimetablePeriodic != tt.Periodic() {
 		// dag.timetable_periodic (3.3+) is Airflow's own word; disagreeing means
 		// dagctl misread the timetable, so refuse rather than guess.
-		return nil, fmt.Errorf("dag %q: timetable %s parsed as periodic=%t but dag.timetable_periodic is %t",
+		return nil, apperr.Invalid("dag %q: timetable %s parsed as periodic=%t but dag.timetable_periodic is %t; nothing written (let Airflow re-parse the DAG, or report this)",
 			dagID, tt.Type(), tt.Periodic(), *row.TimetablePeriodic)
 	}
 	return &Loaded{Row: row, Def: def, Timetable: tt}, nil

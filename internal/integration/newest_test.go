@@ -215,7 +215,7 @@ func TestNewestTimetablePeriodicCrossCheck(t *testing.T) {
 			res := r.Run(t, args...)
 			msg := strings.TrimSpace(res.Stderr)
 			// Exit 1 today: dagload returns a plain error (see the report on whether 2 fits better).
-			if res.Code != 1 || !strings.Contains(msg, `dag "fx_daily_cron"`) || !strings.Contains(msg, "periodic=true") ||
+			if res.Code != 2 || !strings.Contains(msg, `dag "fx_daily_cron"`) || !strings.Contains(msg, "periodic=true") ||
 				!strings.Contains(msg, "dag.timetable_periodic is false") || strings.Contains(msg, "\n") {
 				t.Errorf("dagctl %s: exit %d %q", strings.Join(args, " "), res.Code, res.Stderr)
 			}

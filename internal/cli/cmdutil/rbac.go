@@ -87,6 +87,9 @@ func (f *Factory) RestrictToReadable(ctx context.Context, filter *store.RunFilte
 	if err != nil || all {
 		return err
 	}
+	if hidden := len(ids) - len(kept); hidden > 0 {
+		f.IO.Infof("runs of %d dag(s) hidden: the acting user may not read them", hidden)
+	}
 	filter.DagIDs = kept
 	return nil
 }
