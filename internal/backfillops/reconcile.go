@@ -71,19 +71,27 @@ func reconcileOne(tx *store.Tx, id, user string, rep *Report) error {
 		return nil
 	}
 	now := tx.Now
+	started := 0
 	if b.AirflowMajor == 2 {
 		n, err := topUp(tx, b, now)
 		if err != nil {
 			return err
 		}
-		rep.Started += n
+		started = n
 	} else if b.NativeID != nil && b.CancelledAt == nil && !b.Paused && !now.Before(b.ScheduledAt) {
 		released, err := tx.ReleaseNativeBackfill(b.ID, *b.NativeID)
 		if err != nil {
 			return err
 		}
 		if released {
-			rep.Started++
+			started = 1
+		}
+	}
+	if started > 0 {
+		rep.Started += started
+		if err := tx.Audit(store.AuditEntry{Event: "dagctl.backfill.reconcile", DagID: b.DagID, Owner: user,
+			Extra: map[string]any{"backfill_dag_id": b.ID, "started": started}}); err != nil {
+			return err
 		}
 	}
 	runs, err := tx.BackfillRuns(b)

@@ -145,6 +145,9 @@ func createBackfill(ctx context.Context, f *cmdutil.Factory, opts *Options) erro
 	if opts.DryRun {
 		return f.Print(shared.One(backfillops.NewView(sum, true)))
 	}
+	if dag.Row.IsPaused {
+		f.IO.Infof("note: dag %q is paused; the scheduler starts none of its runs until it is unpaused", opts.DagID)
+	}
 	if !opts.Wait {
 		return f.Print(shared.One(backfillops.NewView(sum, false)))
 	}
