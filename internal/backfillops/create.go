@@ -152,6 +152,9 @@ func Create(ctx context.Context, st *store.Store, dag *dagload.Loaded, req Creat
 		return nil
 	})
 	if err != nil && !errors.Is(err, errDryRun) {
+		if apperr.KindOf(err) == apperr.KindFailure {
+			err = fmt.Errorf("create backfill of %q: %w", req.DagID, err)
+		}
 		return Summary{}, err
 	}
 	return sum, nil

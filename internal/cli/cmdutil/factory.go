@@ -146,6 +146,9 @@ func (f *Factory) Secrets() []string {
 	return f.settings.Secrets()
 }
 
+// Redact masks every known secret in s.
+func (f *Factory) Redact(s string) string { return config.Redact(s, f.Secrets()...) }
+
 // OutputOptions returns the parsed -o and --no-headers.
 func (f *Factory) OutputOptions() (output.Options, error) {
 	format, err := output.ParseFormat(f.Global.Output)

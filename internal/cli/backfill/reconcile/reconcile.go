@@ -4,6 +4,7 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -39,6 +40,7 @@ on DAGs.
 				return apperr.Invalid("--interval: must be positive, e.g. 30s")
 			}
 			ctx := cmd.Context()
+			failures := 0
 			for {
 				rep, err := pass(ctx, f)
 				if !loop {
@@ -47,21 +49,34 @@ on DAGs.
 					}
 					return print(f, rep)
 				}
+				wait := interval
 				if err != nil {
-					if errors.Is(err, context.Canceled) {
+					if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 						return nil
 					}
-					// Keep going: the database may be back at the next pass.
-					f.IO.Infof("reconcile: %v", err)
+					if apperr.KindOf(err) != apperr.KindFailure {
+						return err // bad settings or no rights: retrying will not help
+					}
+					// Keep going: the database may be back at a later pass. Back off
+					// (doubling, at most 16 intervals or 5 minutes) so an outage is a few lines, not a flood.
+					failures++
+					wait = backoff(interval, failures)
+					f.IO.Infof("reconcile: pass failed (retry %d in %s): %v", failures, wait, f.Redact(err.Error()))
 					f.Close()
-				} else if len(rep.Completed)+len(rep.Purged)+len(rep.Expired)+rep.Started > 0 {
-					f.IO.Infof("reconcile: examined %d, started %d, completed %v, expired %v, purged %v",
-						rep.Examined, rep.Started, rep.Completed, rep.Expired, rep.Purged)
+				} else {
+					if failures > 0 {
+						f.IO.Infof("reconcile: database reachable again after %d failed pass(es)", failures)
+					}
+					failures = 0
+					if len(rep.Completed)+len(rep.Purged)+len(rep.Expired)+rep.Started > 0 {
+						f.IO.Infof("reconcile: examined %d, started %d, completed %v, expired %v, purged %v",
+							rep.Examined, rep.Started, rep.Completed, rep.Expired, rep.Purged)
+					}
 				}
 				select {
 				case <-ctx.Done():
 					return nil
-				case <-time.After(interval):
+				case <-time.After(wait):
 				}
 			}
 		},
@@ -69,6 +84,17 @@ on DAGs.
 	cmd.Flags().BoolVar(&loop, "loop", false, "run a pass every --interval until interrupted")
 	cmd.Flags().DurationVar(&interval, "interval", 30*time.Second, "with --loop: time between passes")
 	return cmd
+}
+
+// backoff doubles the interval with each consecutive failure, up to 16
+// intervals and at most 5 minutes (never less than the interval itself).
+func backoff(interval time.Duration, failures int) time.Duration {
+	limit := max(min(16*interval, 5*time.Minute), interval)
+	d := interval
+	for i := 1; i < failures && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
 }
 
 func pass(ctx context.Context, f *cmdutil.Factory) (backfillops.Report, error) {
@@ -86,7 +112,11 @@ func pass(ctx context.Context, f *cmdutil.Factory) (backfillops.Report, error) {
 	if err != nil {
 		return backfillops.Report{}, err
 	}
-	return backfillops.Reconcile(ctx, st, "", user)
+	rep, err := backfillops.Reconcile(ctx, st, "", user)
+	if err != nil {
+		return rep, fmt.Errorf("reconcile pass: %w", err)
+	}
+	return rep, nil
 }
 
 func print(f *cmdutil.Factory, rep backfillops.Report) error {

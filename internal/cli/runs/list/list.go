@@ -3,7 +3,9 @@ package list
 
 import (
 	"context"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +18,12 @@ import (
 
 // MaxLimit is the largest page, as the plugin's API allowed.
 const MaxLimit = 100
+
+// RunStates are Airflow's DagRunState values.
+var RunStates = []string{"queued", "running", "success", "failed"}
+
+// RunTypes are Airflow's DagRunType values (dataset_triggered in 2.x, asset_triggered in 3.x).
+var RunTypes = []string{"manual", "scheduled", "backfill", "dataset_triggered", "asset_triggered"}
 
 // pageSize is the page --all reads at a time.
 const pageSize = 500
@@ -46,6 +54,8 @@ default and at most 100; --all streams every matching run page by page.
 --external-trigger: Airflow 3 has no external_trigger column; there a run counts
 as external when its run_type is not scheduled, dataset_triggered or
 asset_triggered (so manual and backfill runs are external).
+--state and --run-type without --dag-id walk the runs in id order: Airflow has
+no index for them alone, so on a big database add --dag-id.
 --prefix matches the start of run_id exactly (case-sensitive); % and _ are
 ordinary characters.`,
 		Example: `  dagctl runs list --dag-id etl --state failed
@@ -59,6 +69,12 @@ ordinary characters.`,
 			}
 			if opts.Start < 0 {
 				return apperr.Invalid("--start: must be a run id ≥ 0")
+			}
+			if opts.State != "" && !slices.Contains(RunStates, opts.State) {
+				return apperr.Invalid("--state: %q is not a dag run state; use one of %s", opts.State, strings.Join(RunStates, "|"))
+			}
+			if opts.RunType != "" && !slices.Contains(RunTypes, opts.RunType) {
+				return apperr.Invalid("--run-type: %q is not a run type; use one of %s", opts.RunType, strings.Join(RunTypes, "|"))
 			}
 			if opts.ExternalTrigger != "" {
 				if _, err := strconv.ParseBool(opts.ExternalTrigger); err != nil {
@@ -82,8 +98,8 @@ ordinary characters.`,
 	fl.IntVar(&opts.Limit, "limit", 50, "page size, at most 100")
 	fl.BoolVar(&opts.All, "all", false, "stream every matching run, page by page")
 	cmdutil.RegisterDagCompletion(f, cmd, "dag-id")
-	cmdutil.RegisterValuesCompletion(cmd, "state", "queued", "running", "success", "failed")
-	cmdutil.RegisterValuesCompletion(cmd, "run-type", "manual", "scheduled", "backfill", "dataset_triggered", "asset_triggered")
+	cmdutil.RegisterValuesCompletion(cmd, "state", RunStates...)
+	cmdutil.RegisterValuesCompletion(cmd, "run-type", RunTypes...)
 	cmdutil.RegisterValuesCompletion(cmd, "external-trigger", "true", "false")
 	return cmd
 }
