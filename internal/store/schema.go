@@ -45,8 +45,10 @@ type Schema struct {
 	Warning string
 
 	columns map[string]map[string]bool
-	// DagRunUniqueKeys are the unique constraints of dag_run, read from the catalog.
+	// DagRunUniqueKeys are the unique constraints of dag_run, read from the
+	// catalog by the first write (reads do not need them).
 	DagRunUniqueKeys [][]string
+	uniqueKeysRead   bool
 }
 
 // Writable reports whether dagctl may write to this database.
@@ -145,11 +147,6 @@ func (s *Store) detectSchema(ctx context.Context) (*Schema, error) {
 		// tables have every column dagctl writes, in the shapes it knows.
 		sc.Warning = fmt.Sprintf("alembic revision %q is not a release dagctl knows; its tables have the Airflow %d shape dagctl writes, so it proceeds", sc.Revision, sc.Major)
 	}
-	keys, err := s.readUniqueKeys(ctx, "dag_run")
-	if err != nil {
-		return nil, fmt.Errorf("read dag_run unique keys: %w", err)
-	}
-	sc.DagRunUniqueKeys = keys
 	return sc, nil
 }
 

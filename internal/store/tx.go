@@ -24,6 +24,13 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := s.CheckWritable(); err != nil {
 		return err
 	}
+	if !s.schema.uniqueKeysRead {
+		keys, err := s.readUniqueKeys(ctx, "dag_run")
+		if err != nil {
+			return fmt.Errorf("read dag_run unique keys: %w", err)
+		}
+		s.schema.DagRunUniqueKeys, s.schema.uniqueKeysRead = keys, true
+	}
 	opts := &sql.TxOptions{}
 	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
 		tx := &Tx{s: s, db: db, Now: s.now().UTC().Truncate(time.Microsecond)}
