@@ -14,6 +14,8 @@ import (
 // (airflow/models/backfill.py). The Airflow 3 scheduler then enforces
 // max_active_runs and pause itself. A backfill scheduled for later is
 // written paused; reconcile un-pauses it at scheduled_at.
+//
+// The runs are updated in place: created ones get their dag_run id and state.
 func startNative(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, held bool) error {
 	id, err := tx.InsertNativeBackfill(store.NativeBackfill{
 		DagID: b.DagID, From: b.FromDate, To: b.ToDate, Conf: b.DagParams,
@@ -26,6 +28,11 @@ func startNative(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, held
 	ids, err := writeRuns(tx, b, runs, selectAll(runs))
 	if err != nil {
 		return err
+	}
+	for i := range runs {
+		if id, ok := ids[runs[i].RunID]; ok && runs[i].Created {
+			runs[i].DagRunID, runs[i].State = &id, "queued"
+		}
 	}
 	native := make([]store.NativeBackfillDagRun, len(runs))
 	for i, r := range runs {

@@ -27,7 +27,7 @@ func (t *Tx) InsertBackfill(nb NewBackfill) error {
 		cols = append(cols, "released_at")
 		row = append(row, t.s.timeArg(b.SubmittedAt))
 	}
-	if _, err := t.insertRows("dagctl_backfill", cols, [][]any{row}, false); err != nil {
+	if _, err := t.insertRows("dagctl_backfill", cols, [][]any{row}, ""); err != nil {
 		return err
 	}
 	rcols := []string{"backfill_id", "sort_ordinal", "logical_date", "data_interval_start", "data_interval_end",
@@ -38,7 +38,7 @@ func (t *Tx) InsertBackfill(nb NewBackfill) error {
 			t.s.timeArg(r.DataIntervalEnd), t.s.timeArg(r.RunAfter), r.Disposition, nullIfEmpty(r.RunID),
 			nullIfEmpty(r.SkipReason), t.s.boolArg(r.Created), nullIfEmpty(r.OrigRunType), nullIfEmpty(r.OrigTriggeredBy), r.OrigBackfillID}
 	}
-	_, err := t.insertRows("dagctl_backfill_run", rcols, rows, false)
+	_, err := t.insertRows("dagctl_backfill_run", rcols, rows, "")
 	return err
 }
 
@@ -153,7 +153,7 @@ func (t *Tx) InsertNativeBackfillDagRuns(backfillID int64, rows []NativeBackfill
 	for i, r := range rows {
 		data[i] = []any{backfillID, r.DagRunID, nullIfEmpty(r.ExceptionReason), t.s.timeArg(r.LogicalDate), r.SortOrdinal}
 	}
-	_, err := t.insertRows("backfill_dag_run", cols, data, false)
+	_, err := t.insertRows("backfill_dag_run", cols, data, "")
 	return err
 }
 

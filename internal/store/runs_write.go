@@ -237,10 +237,7 @@ func (t *Tx) InsertRuns(req InsertRunsRequest) (map[string]int64, error) {
 		}
 		rows[i] = row
 	}
-	if _, err := t.insertRows("dag_run", names, rows, false); err != nil {
-		return nil, err
-	}
-	return t.runIDs(req.DagID, req.Runs)
+	return t.insertRows("dag_run", names, rows, "run_id")
 }
 
 // runIDs maps the new runs' run_id to their dag_run.id (one query per 1000).
@@ -327,7 +324,7 @@ func (t *Tx) Audit(e AuditEntry) error {
 		cols = append(cols, col)
 		vals = append(vals, t.s.timeArg(*e.LogicalDate))
 	}
-	if _, err := t.insertRows("log", cols, [][]any{vals}, false); err != nil {
+	if _, err := t.insertRows("log", cols, [][]any{vals}, ""); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	return nil

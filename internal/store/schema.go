@@ -184,16 +184,14 @@ func (s *Store) readColumns(ctx context.Context) (map[string]map[string]bool, er
 	var rows []row
 	var err error
 	if s.dialect == DialectPostgres {
-		// The rows information_schema.columns gives (tables, views, foreign and
-		// partitioned tables; columns the user may use), read from pg_catalog
-		// directly: the view costs 20-40 ms per command, this about a third.
+		// Straight from pg_catalog: information_schema.columns costs 20-40 ms
+		// per command, this a few. Tables, views, foreign and partitioned tables.
 		err = s.db.WithContext(ctx).Raw(`SELECT c.relname AS table_name, a.attname AS column_name
 			FROM pg_attribute a
 			JOIN pg_class c ON c.oid = a.attrelid
 			JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'f', 'p')
-			  AND a.attnum > 0 AND NOT a.attisdropped
-			  AND has_column_privilege(c.oid, a.attnum, 'SELECT, INSERT, UPDATE, REFERENCES')`).Scan(&rows).Error
+			  AND a.attnum > 0 AND NOT a.attisdropped`).Scan(&rows).Error
 	} else {
 		err = s.db.WithContext(ctx).Raw(`SELECT m.name AS table_name, p.name AS column_name
 			FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'`).Scan(&rows).Error

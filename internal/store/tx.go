@@ -75,16 +75,17 @@ func (t *Tx) LockName(name string) error {
 	return nil
 }
 
-// insertRows inserts rows in multi-row INSERT batches and returns the new ids
-// in row order when returning is set.
-func (t *Tx) insertRows(table string, cols []string, rows [][]any, returning bool) ([]int64, error) {
+// insertRows inserts rows in multi-row INSERT batches. With returning set it
+// returns, for each new row, its id keyed by the value of the returning
+// column (e.g. run_id), read from the INSERT itself.
+func (t *Tx) insertRows(table string, cols []string, rows [][]any, returning string) (map[string]int64, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
 	// Stay well under both dialects' bound-parameter limits.
 	batch := 30000 / len(cols)
 	batch = min(batch, 1000)
-	var ids []int64
+	ids := map[string]int64{}
 	placeholderRow := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 	for start := 0; start < len(rows); start += batch {
 		end := min(start+batch, len(rows))
@@ -102,16 +103,21 @@ func (t *Tx) insertRows(table string, cols []string, rows [][]any, returning boo
 			sb.WriteString(placeholderRow)
 			args = append(args, rows[i]...)
 		}
-		if returning {
-			sb.WriteString(" RETURNING id")
-			var got []int64
+		if returning != "" {
+			sb.WriteString(" RETURNING id, " + returning + " AS k")
+			var got []struct {
+				ID int64
+				K  string
+			}
 			if err := t.db.Raw(sb.String(), args...).Scan(&got).Error; err != nil {
 				return nil, fmt.Errorf("insert into %s: %w", table, err)
 			}
 			if len(got) != end-start {
 				return nil, fmt.Errorf("insert into %s: %d ids returned for %d rows", table, len(got), end-start)
 			}
-			ids = append(ids, got...)
+			for _, g := range got {
+				ids[g.K] = g.ID
+			}
 		} else if err := t.db.Exec(sb.String(), args...).Error; err != nil {
 			return nil, fmt.Errorf("insert into %s: %w", table, err)
 		}
