@@ -97,7 +97,7 @@ func TestStatementTimeout(t *testing.T) {
 	if _, err := tx.Exec("LOCK TABLE dag_run IN SHARE MODE"); err != nil {
 		t.Fatal(err)
 	}
-	check("300", "insert into dag_run")
+	check("300", "into dag_run") // INSERT or COPY, by batch size
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}

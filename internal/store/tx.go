@@ -14,6 +14,9 @@ import (
 type Tx struct {
 	s  *Store
 	db *gorm.DB
+	// conn is the PostgreSQL connection the transaction runs on, for COPY.
+	conn *sql.Conn
+	ctx  context.Context
 	// Now is the transaction's clock reading, used for every timestamp it writes.
 	Now time.Time
 }
@@ -32,8 +35,21 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		s.schema.DagRunUniqueKeys, s.schema.uniqueKeysRead = keys, true
 	}
 	opts := &sql.TxOptions{}
-	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-		tx := &Tx{s: s, db: db, Now: s.now().UTC().Truncate(time.Microsecond)}
+	base := s.db.WithContext(ctx)
+	var conn *sql.Conn
+	if s.dialect == DialectPostgres {
+		// Pin one connection so that COPY (pgx) runs inside the transaction.
+		c, err := s.sqlDB.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("open connection: %w", err)
+		}
+		defer c.Close()
+		conn = c
+		base = base.Session(&gorm.Session{Context: ctx})
+		base.Statement.ConnPool = c
+	}
+	return base.Transaction(func(db *gorm.DB) error {
+		tx := &Tx{s: s, db: db, conn: conn, ctx: ctx, Now: s.now().UTC().Truncate(time.Microsecond)}
 		if s.dialect == DialectSQLite {
 			// Take SQLite's write lock up front so concurrent writers queue
 			// (busy_timeout) instead of failing at their first write.
@@ -81,6 +97,9 @@ func (t *Tx) LockName(name string) error {
 func (t *Tx) insertRows(table string, cols []string, rows [][]any, returning string) (map[string]int64, error) {
 	if len(rows) == 0 {
 		return nil, nil
+	}
+	if t.conn != nil && len(rows) >= copyThreshold {
+		return t.copyRows(table, cols, rows, returning)
 	}
 	// Stay well under both dialects' bound-parameter limits.
 	batch := 30000 / len(cols)
