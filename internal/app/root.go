@@ -81,6 +81,25 @@ Airflow itself writes, so a running Airflow scheduler picks them up.
 		sandbox.NewCmdSandbox(f),
 		docs.NewCmdDocs(f),
 	)
+	root.Example = `  dagctl doctor
+  dagctl dags list
+  dagctl runs create --dag-id etl --start-date 2024-01-01 --end-date 2024-01-07 --dry-run
+  dagctl backfill create --dag-id etl --start-date 2024-01-01 --end-date 2024-01-31 --wait --timeout 2h`
+	// cobra's completion commands keep the writer they are created with.
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Example = `  source <(dagctl completion bash)
+  dagctl completion zsh > "${fpath[1]}/_dagctl"
+  dagctl completion fish > ~/.config/fish/completions/dagctl.fish
+  dagctl completion powershell | Out-String | Invoke-Expression`
+			for _, sh := range c.Commands() {
+				sh.Example = "  dagctl completion " + sh.Name() + " > dagctl." + sh.Name()
+			}
+		}
+	}
 	markUsageErrors(root)
 	return root
 }

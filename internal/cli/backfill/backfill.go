@@ -16,7 +16,7 @@ import (
 
 // NewCmdBackfill builds `dagctl backfill`.
 func NewCmdBackfill(f *cmdutil.Factory) *cobra.Command {
-	cmd := cmdutil.NewGroup("backfill", "Create, follow, pause, cancel and delete backfills")
+	cmd := cmdutil.NewGroup("backfill", "Create, follow, pause, cancel and delete backfills", "  dagctl backfill create --dag-id etl --start-date 2024-01-01 --end-date 2024-01-31 --wait\n  dagctl backfill list --state running\n  dagctl backfill cancel etl_backfill_20240601_120000")
 	cmd.AddCommand(
 		create.NewCmdCreate(f, nil),
 		list.NewCmdList(f, nil),

@@ -8,11 +8,12 @@ import (
 
 // NewGroup builds a noun command that only holds verbs: alone it prints its
 // help; with an unknown verb it fails with exit 2.
-func NewGroup(use, short string) *cobra.Command {
+func NewGroup(use, short, example string) *cobra.Command {
 	return &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  cobra.ArbitraryArgs,
+		Use:     use,
+		Short:   short,
+		Example: example,
+		Args:    cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return apperr.Invalid("unknown command %q for %q (see '%s --help')", args[0], cmd.CommandPath(), cmd.CommandPath())

@@ -17,7 +17,7 @@ type RowView struct {
 
 // NewCmdConfig builds `dagctl config`.
 func NewCmdConfig(f *cmdutil.Factory) *cobra.Command {
-	cmd := cmdutil.NewGroup("config", "Show dagctl's effective settings")
+	cmd := cmdutil.NewGroup("config", "Show dagctl's effective settings", "  dagctl config view\n  dagctl config view --context prod -o json")
 	cmd.AddCommand(&cobra.Command{
 		Use:   "view",
 		Short: "Show each effective setting and which layer it came from (password masked)",

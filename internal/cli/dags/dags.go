@@ -10,7 +10,7 @@ import (
 
 // NewCmdDags builds `dagctl dags`.
 func NewCmdDags(f *cmdutil.Factory) *cobra.Command {
-	cmd := cmdutil.NewGroup("dags", "Work with DAGs")
+	cmd := cmdutil.NewGroup("dags", "Work with DAGs", "  dagctl dags list\n  dagctl dags list --tag finance --unpaused -o json")
 	cmd.AddCommand(list.NewCmdList(f, nil))
 	return cmd
 }

@@ -9,7 +9,7 @@ import (
 
 // NewCmdDB builds `dagctl db`.
 func NewCmdDB(f *cmdutil.Factory) *cobra.Command {
-	cmd := cmdutil.NewGroup("db", "Manage dagctl's own tables in the Airflow database")
+	cmd := cmdutil.NewGroup("db", "Manage dagctl's own tables in the Airflow database", "  dagctl db migrate")
 	cmd.AddCommand(&cobra.Command{
 		Use:   "migrate",
 		Short: "Create dagctl's own tables (dagctl_*) if missing; Airflow's tables are never altered",
