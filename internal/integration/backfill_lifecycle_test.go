@@ -230,3 +230,31 @@ func TestBackfillScheduledLater(t *testing.T) {
 		}
 	})
 }
+
+// On Airflow 3 a pause or unpause made in Airflow's own UI (backfill.is_paused)
+// is what dagctl reports, and dagctl's resume undoes it.
+func TestBackfillPausedInAirflowUI(t *testing.T) {
+	var targets []target
+	for _, tg := range sampleTargets() {
+		if tg.Major() == 3 {
+			targets = append(targets, tg)
+		}
+	}
+	forEach(t, targets, func(t *testing.T, tg target) {
+		db := open(t, tg, dbtest.WithSampleDAGs())
+		r := runner(t, db)
+		b := createBackfill(t, r, "--dag-id", "fx_daily_cron", "--start-date", "2024-02-01", "--end-date", "2024-02-03")
+		db.SQL(t, "UPDATE backfill SET is_paused = ?", true)
+		if v := getBackfill(t, r, b.BackfillDagID); v.State != "paused" || !v.IsPaused {
+			t.Fatalf("after a pause in Airflow: %s", v.State)
+		}
+		r.MustRun(t, 5, "backfill", "pause", b.BackfillDagID)
+		v := getBackfillAfter(t, r, "resume", b.BackfillDagID)
+		if v.State != "queued" {
+			t.Errorf("after resume: %s", v.State)
+		}
+		if p := text(db.Scalar(t, "SELECT is_paused FROM backfill")); p != "false" && p != "0" {
+			t.Errorf("native is_paused after resume = %s", p)
+		}
+	})
+}

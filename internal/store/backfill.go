@@ -93,22 +93,39 @@ type backfillRow struct {
 	Deleted           string
 	NativeBackfillID  *int64
 	AirflowMajor      int
+	ReleasedAt        dbTime
+	NativePaused      dbBool
 }
 
 func (r backfillRow) toBackfill() Backfill {
+	// Once released, the native backfill's is_paused is Airflow's word too
+	// (a pause or unpause from Airflow's UI); before that dagctl holds it.
+	paused := r.IsPaused.Bool
+	if r.NativePaused.Valid && r.ReleasedAt.Valid && r.CancelledAt.Ptr() == nil {
+		paused = r.NativePaused.Bool
+	}
 	return Backfill{
 		ID: r.ID, DagID: r.DagID, Description: deref(r.Description), FromDate: r.FromDate.Time, ToDate: r.ToDate.Time,
 		DagParams: json.RawMessage(r.DagParams), MaxActiveRuns: r.MaxActiveRuns, Reprocess: r.ReprocessBehavior,
 		RunBackwards: r.RunBackwards.Bool, DeleteAfterDays: r.DeleteAfterDays, SubmittedBy: deref(r.SubmittedBy),
 		SubmittedAt: r.SubmittedAt.Time, ScheduledAt: r.ScheduledAt.Time, UpdatedAt: r.UpdatedAt.Time,
-		Paused: r.IsPaused.Bool, CancelledAt: r.CancelledAt.Ptr(), CompletedAt: r.CompletedAt.Ptr(),
+		Paused: paused, CancelledAt: r.CancelledAt.Ptr(), CompletedAt: r.CompletedAt.Ptr(),
 		Deleted: r.Deleted, NativeID: r.NativeBackfillID, AirflowMajor: r.AirflowMajor,
 	}
 }
 
-const backfillCols = `id, dag_id, description, from_date, to_date, dag_params, max_active_runs, reprocess_behavior,
+const backfillBaseCols = `id, dag_id, description, from_date, to_date, dag_params, max_active_runs, reprocess_behavior,
 	run_backwards, delete_after_days, submitted_by, submitted_at, scheduled_at, updated_at, is_paused,
-	cancelled_at, completed_at, deleted, native_backfill_id, airflow_major`
+	cancelled_at, completed_at, deleted, native_backfill_id, airflow_major, released_at`
+
+// backfillCols adds, on Airflow 3, whether the native backfill is paused:
+// someone may pause or unpause it in Airflow's UI.
+func (s *Store) backfillCols() string {
+	if s.schema.HasTable("backfill") {
+		return backfillBaseCols + `, (SELECT n.is_paused FROM backfill n WHERE n.id = native_backfill_id) AS native_paused`
+	}
+	return backfillBaseCols + ", NULL AS native_paused"
+}
 
 // BackfillFilter narrows ListBackfills.
 type BackfillFilter struct {
@@ -124,7 +141,7 @@ func (s *Store) ListBackfills(ctx context.Context, f BackfillFilter) ([]Backfill
 	if !s.hasDagctlTables(s.db.WithContext(ctx)) {
 		return []Backfill{}, nil
 	}
-	q := "SELECT " + backfillCols + " FROM dagctl_backfill b"
+	q := "SELECT " + s.backfillCols() + " FROM dagctl_backfill b"
 	var where []string
 	var args []any
 	if f.DagID != "" {
@@ -170,7 +187,7 @@ func getBackfill(db *gorm.DB, s *Store, id string, lock bool) (*Backfill, error)
 	if !s.hasDagctlTables(db) {
 		return nil, apperr.NotFound("backfill %q not found", id)
 	}
-	q := "SELECT " + backfillCols + " FROM dagctl_backfill WHERE id = ?"
+	q := "SELECT " + s.backfillCols() + " FROM dagctl_backfill WHERE id = ?"
 	if lock && s.dialect == DialectPostgres {
 		q += " FOR UPDATE"
 	}
@@ -275,7 +292,7 @@ func (t *Tx) BackfillIDTaken(id string) (bool, error) {
 // backfills not created by dagctl and not completed are returned as "backfill #id".
 func (t *Tx) OpenBackfillsOverlapping(dagID string, from, to time.Time) (dagctl []Backfill, native []string, err error) {
 	var rows []backfillRow
-	q := "SELECT " + backfillCols + ` FROM dagctl_backfill WHERE dag_id = ? AND deleted = '' AND cancelled_at IS NULL
+	q := "SELECT " + t.s.backfillCols() + ` FROM dagctl_backfill WHERE dag_id = ? AND deleted = '' AND cancelled_at IS NULL
 		AND completed_at IS NULL AND from_date <= ? AND to_date >= ? ORDER BY submitted_at`
 	if err := t.db.Raw(q, dagID, t.s.timeArg(to), t.s.timeArg(from)).Scan(&rows).Error; err != nil {
 		return nil, nil, fmt.Errorf("check overlapping backfills: %w", err)
