@@ -31,8 +31,8 @@ type ClearRunsRequest struct {
 //   - a success or failed run becomes queued: queued_at now, start_date and
 //     end_date NULL, last_scheduling_decision NULL, clear_number + 1.
 //
-// Not mirrored: the task_instance_history row Airflow records per cleared
-// try, and (3.x) the new task instance id.
+// Each try is first recorded in task_instance_history (record_ti) and, on
+// Airflow 3, the task instance then gets a new id (prepare_db_for_next_try).
 // It returns each run's origin, for restoring it when the backfill is purged.
 func (t *Tx) ClearRuns(req ClearRunsRequest) (map[string]RunOrigin, error) {
 	sc := t.s.schema
@@ -57,6 +57,9 @@ func (t *Tx) ClearRuns(req ClearRunsRequest) (map[string]RunOrigin, error) {
 		origins[r.RunID] = RunOrigin{RunType: r.RunType, TriggeredBy: deref(r.TriggeredBy), BackfillID: r.BackfillID}
 	}
 	if sc.HasTable("task_instance") {
+		if err := t.recordTaskInstanceHistory(req.DagID, req.RunIDs); err != nil {
+			return nil, err
+		}
 		if err := t.db.Exec("UPDATE task_instance SET state = 'restarting' WHERE dag_id = ? AND run_id IN ? AND state = 'running'",
 			req.DagID, req.RunIDs).Error; err != nil {
 			return nil, fmt.Errorf("clear running task instances: %w", err)
@@ -86,6 +89,9 @@ func (t *Tx) ClearRuns(req ClearRunsRequest) (map[string]RunOrigin, error) {
 			if err := t.db.Exec("DELETE FROM task_reschedule WHERE ti_id IN (SELECT id FROM task_instance WHERE dag_id = ? AND run_id IN ?)", req.DagID, req.RunIDs).Error; err != nil {
 				return nil, fmt.Errorf("clear task reschedules: %w", err)
 			}
+		}
+		if err := t.renewTaskInstanceIDs(req.DagID, req.RunIDs); err != nil {
+			return nil, err
 		}
 	}
 	if err := t.db.Exec(`UPDATE dag_run SET state = 'queued', queued_at = ?, start_date = NULL, end_date = NULL,
