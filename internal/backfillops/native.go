@@ -6,6 +6,7 @@ import (
 
 	"github.com/dagctl/dagctl/internal/store"
 	"github.com/dagctl/dagctl/pkg/backfill"
+	"github.com/dagctl/dagctl/pkg/dagdef"
 )
 
 // startNative writes Airflow 3's own backfill: the backfill row, the new runs
@@ -16,7 +17,7 @@ import (
 // written paused; reconcile un-pauses it at scheduled_at.
 //
 // The runs are updated in place: created ones get their dag_run id and state.
-func startNative(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, held bool) error {
+func startNative(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, held bool, retries map[string]int) error {
 	id, err := tx.InsertNativeBackfill(store.NativeBackfill{
 		DagID: b.DagID, From: b.FromDate, To: b.ToDate, Conf: b.DagParams,
 		Paused: held, Reprocess: b.Reprocess, MaxActiveRuns: b.MaxActiveRuns, User: b.SubmittedBy,
@@ -25,7 +26,7 @@ func startNative(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, held
 		return err
 	}
 	b.NativeID = &id
-	ids, err := writeRuns(tx, b, runs, selectAll(runs))
+	ids, err := writeRuns(tx, b, runs, selectAll(runs), retries)
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,9 @@ func selectAll(runs []store.BackfillRun) []int {
 // writeRuns creates the "create" runs and clears the "rerun" runs among
 // runs[idx], marks them created (runs is updated in place, and in the
 // database when the backfill row exists) and returns run_id → dag_run.id.
-func writeRuns(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, idx []int) (map[string]int64, error) {
+//
+// retries are the DAG's task retries, for clearing re-runs as Airflow does.
+func writeRuns(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, idx []int, retries map[string]int) (map[string]int64, error) {
 	ids := map[string]int64{}
 	if len(idx) == 0 {
 		return ids, nil
@@ -95,7 +98,7 @@ func writeRuns(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, idx []
 	for k, v := range created {
 		ids[k] = v
 	}
-	clearReq := store.ClearRunsRequest{DagID: b.DagID, RunIDs: rerun}
+	clearReq := store.ClearRunsRequest{DagID: b.DagID, RunIDs: rerun, Retries: retries}
 	if native {
 		clearReq.LinkBackfillID = b.NativeID
 	}
@@ -157,11 +160,30 @@ func topUp(tx *store.Tx, b *store.Backfill, now time.Time) (int, error) {
 		return 0, nil
 	}
 	idx := make([]int, len(next))
+	var retries map[string]int
 	for i, it := range next {
 		idx[i] = pos[it.RunID]
+		if it.Disposition == backfill.DispositionRerun && retries == nil {
+			if retries, err = taskRetries(tx, b.DagID); err != nil {
+				return 0, err
+			}
+		}
 	}
-	if _, err := writeRuns(tx, b, runs, idx); err != nil {
+	if _, err := writeRuns(tx, b, runs, idx, retries); err != nil {
 		return 0, fmt.Errorf("start runs of backfill %q: %w", b.ID, err)
 	}
 	return len(idx), nil
+}
+
+// taskRetries reads the DAG's task retries inside the transaction.
+func taskRetries(tx *store.Tx, dagID string) (map[string]int, error) {
+	data, compressed, err := tx.SerializedDAG(dagID)
+	if err != nil {
+		return nil, err
+	}
+	def, err := dagdef.Parse(data, compressed)
+	if err != nil {
+		return nil, fmt.Errorf("dag %q: read serialized dag: %w", dagID, err)
+	}
+	return def.TaskRetries, nil
 }

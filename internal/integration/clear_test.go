@@ -75,20 +75,24 @@ func TestReprocessClearsOnSQLite(t *testing.T) {
 		t.Run(rel, func(t *testing.T) {
 			db := dbtest.NewSQLite(t, rel, dbtest.WithSampleDAGs())
 			r := runner(t, db)
-			r.MustRun(t, 0, "runs", "create", "--dag-id", "fx_daily_cron", "--prefix", "old", "--start-date", "2024-02-01", "--end-date", "2024-02-01")
-			runID := "old_0000001_2024-02-01T00:00:00+00:00"
+			r.MustRun(t, 0, "runs", "create", "--dag-id", "fx_tags_params", "--prefix", "old", "--start-date", "2024-02-01T01:30", "--end-date", "2024-02-01T01:30")
+			runID := "old_0000001_2024-02-01T01:30:00+00:00"
 			db.SQL(t, "UPDATE dag_run SET state = 'success' WHERE run_id = ?", runID)
 			oldID := "01939a1e-0000-7000-8000-000000000001"
 			if rel == "2.10.5" {
 				db.SQL(t, `INSERT INTO task_instance (task_id, dag_id, run_id, map_index, pool, pool_slots, state, try_number, max_tries, start_date, end_date, duration)
-					VALUES ('start', 'fx_daily_cron', ?, -1, 'default_pool', 1, 'success', 1, 0, '2024-07-01 00:00:00.000000', '2024-07-01 00:05:00.000000', 300)`, runID)
+					VALUES ('load', 'fx_tags_params', ?, -1, 'default_pool', 1, 'success', 1, 0, '2024-07-01 00:00:00.000000', '2024-07-01 00:05:00.000000', 300)`, runID)
 			} else {
 				db.SQL(t, `INSERT INTO task_instance (id, task_id, dag_id, run_id, map_index, pool, pool_slots, state, try_number, max_tries, start_date, end_date, duration)
-					VALUES (?, 'start', 'fx_daily_cron', ?, -1, 'default_pool', 1, 'success', 1, 0, '2024-07-01 00:00:00.000000', '2024-07-01 00:05:00.000000', 300)`, oldID, runID)
+					VALUES (?, 'load', 'fx_tags_params', ?, -1, 'default_pool', 1, 'success', 1, 0, '2024-07-01 00:00:00.000000', '2024-07-01 00:05:00.000000', 300)`, oldID, runID)
 			}
-			r.MustRun(t, 0, "backfill", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-02-01", "--end-date", "2024-02-01", "--reprocess", "completed")
+			r.MustRun(t, 0, "backfill", "create", "--dag-id", "fx_tags_params", "--start-date", "2024-02-01T01:30", "--end-date", "2024-02-01T01:30", "--reprocess", "completed")
 			if s := db.Scalar(t, "SELECT state FROM task_instance WHERE run_id = ?", runID); s != nil {
 				t.Errorf("task instance state = %v, want NULL", s)
+			}
+			// The task has retries=2 (default_args): max_tries = try_number + retries.
+			if n := db.ScalarInt(t, "SELECT max_tries FROM task_instance WHERE run_id = ?", runID); n != 3 {
+				t.Errorf("max_tries = %d, want 1 + 2 retries", n)
 			}
 			if n := db.ScalarInt(t, "SELECT count(*) FROM task_instance_history WHERE run_id = ? AND state = 'success' AND try_number = 1", runID); n != 1 {
 				t.Errorf("history rows = %d, want 1", n)

@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 )
 
 // RunOrigin is what a re-run run was before a backfill took it over.
@@ -15,6 +17,10 @@ type RunOrigin struct {
 type ClearRunsRequest struct {
 	DagID  string
 	RunIDs []string
+	// Retries are each task's retries: max_tries becomes try_number + retries,
+	// as clear_task_instances sets it; tasks not listed keep
+	// max(max_tries, try_number), Airflow's rule when the task is gone.
+	Retries map[string]int
 	// Airflow 3: link the runs to the native backfill, as _handle_clear_run
 	// does (run_type backfill, triggered_by BACKFILL, backfill_id).
 	LinkBackfillID *int64
@@ -24,8 +30,7 @@ type ClearRunsRequest struct {
 // runs them again, following clear_task_instances
 // (airflow/models/taskinstance.py, 2.10 and 3.0):
 //   - task instances: running ones become restarting; the others get state
-//     NULL, max_tries = max(max_tries, try_number) (Airflow adds the task's
-//     retries to try_number; the serialized retries are not read here),
+//     NULL, max_tries = try_number + the task's retries,
 //     external_executor_id, next_method and next_kwargs NULL; their
 //     task_reschedule rows are deleted;
 //   - a success or failed run becomes queued: queued_at now, start_date and
@@ -64,7 +69,19 @@ func (t *Tx) ClearRuns(req ClearRunsRequest) (map[string]RunOrigin, error) {
 			req.DagID, req.RunIDs).Error; err != nil {
 			return nil, fmt.Errorf("clear running task instances: %w", err)
 		}
-		set := "state = NULL, max_tries = CASE WHEN try_number > max_tries THEN try_number ELSE max_tries END"
+		args := []any{}
+		maxTries := "CASE WHEN try_number > max_tries THEN try_number ELSE max_tries END"
+		if len(req.Retries) > 0 {
+			var b strings.Builder
+			b.WriteString("CASE task_id")
+			for _, id := range sortedKeys(req.Retries) {
+				b.WriteString(" WHEN ? THEN try_number + ?")
+				args = append(args, id, req.Retries[id])
+			}
+			b.WriteString(" ELSE " + maxTries + " END")
+			maxTries = b.String()
+		}
+		set := "state = NULL, max_tries = " + maxTries
 		for _, c := range []string{"external_executor_id", "next_method", "next_kwargs"} {
 			if sc.Has("task_instance", c) {
 				set += ", " + c + " = NULL"
@@ -73,7 +90,6 @@ func (t *Tx) ClearRuns(req ClearRunsRequest) (map[string]RunOrigin, error) {
 		if sc.Has("task_instance", "updated_at") {
 			set += ", updated_at = ?"
 		}
-		args := []any{}
 		if sc.Has("task_instance", "updated_at") {
 			args = append(args, now)
 		}
@@ -106,4 +122,13 @@ func (t *Tx) ClearRuns(req ClearRunsRequest) (map[string]RunOrigin, error) {
 		}
 	}
 	return origins, nil
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

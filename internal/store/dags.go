@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/dagctl/dagctl/internal/apperr"
 )
 
@@ -342,6 +344,15 @@ func deref(s *string) string {
 // SerializedDAG returns the newest serialized form of a DAG: the JSON in
 // data, or zlib(JSON) in data_compressed when data is NULL.
 func (s *Store) SerializedDAG(ctx context.Context, dagID string) (data, compressed []byte, err error) {
+	return s.serializedDAG(s.db.WithContext(ctx), dagID)
+}
+
+// SerializedDAG reads the DAG's serialized form inside the transaction.
+func (t *Tx) SerializedDAG(dagID string) (data, compressed []byte, err error) {
+	return t.s.serializedDAG(t.db, dagID)
+}
+
+func (s *Store) serializedDAG(db *gorm.DB, dagID string) (data, compressed []byte, err error) {
 	order := ""
 	switch {
 	case s.schema.Has("serialized_dag", "created_at"):
@@ -363,7 +374,7 @@ func (s *Store) SerializedDAG(ctx context.Context, dagID string) (data, compress
 	}
 	var rows []row
 	q := fmt.Sprintf("SELECT %s AS data, %s AS compressed FROM serialized_dag WHERE dag_id = ?%s LIMIT 1", dataCol, compCol, order)
-	if err := s.db.WithContext(ctx).Raw(q, dagID).Scan(&rows).Error; err != nil {
+	if err := db.Raw(q, dagID).Scan(&rows).Error; err != nil {
 		return nil, nil, fmt.Errorf("read serialized dag %q: %w", dagID, err)
 	}
 	if len(rows) == 0 {

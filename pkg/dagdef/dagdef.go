@@ -45,6 +45,8 @@ type DAG struct {
 	// DependsOnPast is true when any task has depends_on_past.
 	DependsOnPast bool
 	TaskIDs       []string // in serialized order
+	// TaskRetries is each task's retries (what clearing adds to try_number for max_tries).
+	TaskRetries map[string]int
 	// TimetableJSON is the encoded timetable ({"__type", "__var"}): always
 	// in 3.x; in 2.x only when the schedule is not a plain schedule_interval.
 	TimetableJSON json.RawMessage
@@ -193,6 +195,7 @@ func (d *DAG) fill(m map[string]json.RawMessage, taskDefaults map[string]json.Ra
 
 func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMessage) error {
 	d.TaskIDs = []string{}
+	d.TaskRetries = map[string]int{}
 	if len(raw) == 0 || isNull(raw) {
 		return nil
 	}
@@ -205,6 +208,11 @@ func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMes
 	defaultDOP := false
 	if v, ok := taskDefaults["depends_on_past"]; ok {
 		_ = json.Unmarshal(v, &defaultDOP)
+	}
+	// BaseOperator's retries default is [core] default_task_retries, 0 unless configured.
+	var defaultRetries float64
+	if v, ok := taskDefaults["retries"]; ok {
+		_ = json.Unmarshal(v, &defaultRetries)
 	}
 	for i, item := range items {
 		// Tasks are {"__type": "operator", "__var": {...}}; very old rows
@@ -224,11 +232,13 @@ func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMes
 			body = wrapper.Var
 		}
 		var t struct {
-			TaskID        string `json:"task_id"`
-			DependsOnPast *bool  `json:"depends_on_past"`
+			TaskID        string   `json:"task_id"`
+			DependsOnPast *bool    `json:"depends_on_past"`
+			Retries       *float64 `json:"retries"`
 			// A mapped operator keeps its BaseOperator arguments here.
 			PartialKwargs *struct {
-				DependsOnPast *bool `json:"depends_on_past"`
+				DependsOnPast *bool    `json:"depends_on_past"`
+				Retries       *float64 `json:"retries"`
 			} `json:"partial_kwargs"`
 		}
 		if err := json.Unmarshal(body, &t); err != nil || t.TaskID == "" {
@@ -245,6 +255,14 @@ func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMes
 		if dop {
 			d.DependsOnPast = true
 		}
+		retries := defaultRetries
+		switch {
+		case t.Retries != nil:
+			retries = *t.Retries
+		case t.PartialKwargs != nil && t.PartialKwargs.Retries != nil:
+			retries = *t.PartialKwargs.Retries
+		}
+		d.TaskRetries[t.TaskID] = int(retries)
 	}
 	return nil
 }
