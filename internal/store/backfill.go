@@ -240,13 +240,48 @@ func backfillRuns(db *gorm.DB, b *Backfill) ([]BackfillRun, error) {
 	}
 	out := make([]BackfillRun, len(rows))
 	for i, r := range rows {
-		out[i] = BackfillRun{
-			SortOrdinal: r.SortOrdinal, LogicalDate: r.LogicalDate.Time, DataIntervalStart: r.DataIntervalStart.Time,
-			DataIntervalEnd: r.DataIntervalEnd.Time, RunAfter: r.RunAfter.Time, Disposition: r.Disposition,
-			RunID: deref(r.RunID), SkipReason: deref(r.SkipReason), Created: r.Created.Bool,
-			OrigRunType: deref(r.OrigRunType), OrigTriggeredBy: deref(r.OrigTriggeredBy), OrigBackfillID: r.OrigBackfillID,
-			DagRunID: r.DagRunID, State: deref(r.State), StartDate: r.StartDate.Ptr(), EndDate: r.EndDate.Ptr(),
-		}
+		out[i] = r.toRun()
+	}
+	return out, nil
+}
+
+func (r backfillRunRow) toRun() BackfillRun {
+	return BackfillRun{
+		SortOrdinal: r.SortOrdinal, LogicalDate: r.LogicalDate.Time, DataIntervalStart: r.DataIntervalStart.Time,
+		DataIntervalEnd: r.DataIntervalEnd.Time, RunAfter: r.RunAfter.Time, Disposition: r.Disposition,
+		RunID: deref(r.RunID), SkipReason: deref(r.SkipReason), Created: r.Created.Bool,
+		OrigRunType: deref(r.OrigRunType), OrigTriggeredBy: deref(r.OrigTriggeredBy), OrigBackfillID: r.OrigBackfillID,
+		DagRunID: r.DagRunID, State: deref(r.State), StartDate: r.StartDate.Ptr(), EndDate: r.EndDate.Ptr(),
+	}
+}
+
+// BackfillRunsOf returns the dates of several backfills, keyed by backfill
+// id, in one statement (for lists).
+func (s *Store) BackfillRunsOf(ctx context.Context, bs []Backfill) (map[string][]BackfillRun, error) {
+	out := make(map[string][]BackfillRun, len(bs))
+	if len(bs) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(bs))
+	for i, b := range bs {
+		ids[i] = b.ID
+	}
+	q := `SELECT br.backfill_id, br.sort_ordinal, br.logical_date, br.data_interval_start, br.data_interval_end, br.run_after,
+		br.disposition, br.run_id, br.skip_reason, br.created, br.orig_run_type, br.orig_triggered_by,
+		br.orig_backfill_id, dr.id AS dag_run_id, dr.state, dr.start_date, dr.end_date
+		FROM dagctl_backfill_run br
+		JOIN dagctl_backfill b ON b.id = br.backfill_id
+		LEFT JOIN dag_run dr ON dr.dag_id = b.dag_id AND dr.run_id = br.run_id
+		WHERE br.backfill_id IN ? ORDER BY br.backfill_id, br.sort_ordinal`
+	var rows []struct {
+		BackfillID string
+		backfillRunRow
+	}
+	if err := s.db.WithContext(ctx).Raw(q, ids).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read runs of backfills: %w", err)
+	}
+	for _, r := range rows {
+		out[r.BackfillID] = append(out[r.BackfillID], r.backfillRunRow.toRun())
 	}
 	return out, nil
 }

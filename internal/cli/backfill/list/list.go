@@ -98,12 +98,12 @@ func listBackfills(ctx context.Context, f *cmdutil.Factory, opts *Options) error
 	}
 	views := []backfillops.View{}
 	now := f.Now()
+	runsOf, err := st.BackfillRunsOf(ctx, bs)
+	if err != nil {
+		return err
+	}
 	for i := range bs {
-		runs, err := st.BackfillRuns(ctx, &bs[i])
-		if err != nil {
-			return err
-		}
-		sum := backfillops.Summarize(bs[i], runs, now)
+		sum := backfillops.Summarize(bs[i], runsOf[bs[i].ID], now)
 		if opts.State != "" && sum.State != backfill.State(opts.State) {
 			continue
 		}
