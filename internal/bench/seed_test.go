@@ -9,7 +9,7 @@ import (
 	"github.com/dagctl/dagctl/internal/store/dbtest"
 )
 
-// Seed sizes: as in /work/shared/airflow-performance-anchors.md section 5.
+// Seed sizes: as in shared/airflow-performance-anchors.md section 5.
 const (
 	seedDAGs       = 5000
 	seedRunsPerDAG = 200

@@ -118,7 +118,7 @@ func (u *DBURL) parseSQLite(raw string, group func(string) (string, bool)) error
 	}
 	const absPrefix = "sqlite:///"
 	if !strings.HasPrefix(raw, absPrefix) || !strings.HasPrefix(raw[len(absPrefix):], "/") {
-		return invalidf("database URL %s: cannot use a relative path to connect to sqlite (Airflow refuses it too); use an absolute path such as sqlite:////tmp/airflow.db", u.redacted)
+		return invalidf("database URL %s: cannot use a relative path to connect to sqlite (Airflow refuses it too); use an absolute path such as sqlite:////srv/airflow/airflow.db", u.redacted)
 	}
 	u.Path, _ = group("database")
 	if t := u.Query.Get("timeout"); t != "" {

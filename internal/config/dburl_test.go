@@ -297,7 +297,7 @@ func TestParseDBURLErrors(t *testing.T) {
 		{"sqlite:///:memory:", "relative path"},
 		{"sqlite:///{AIRFLOW_HOME}/airflow.db", "relative path"},
 		// Airflow's check is on the text: only "sqlite:///" + absolute passes.
-		{"sqlite+pysqlite:////tmp/airflow.db", "relative path"},
+		{"sqlite+pysqlite:////srv/airflow/airflow.db", "relative path"},
 		{"sqlite:////tmp/a.db?timeout=never", "timeout"},
 	}
 	for _, tt := range tests {

@@ -10,7 +10,7 @@ import (
 
 // NewCmdSandbox builds `dagctl sandbox`.
 func NewCmdSandbox(f *cmdutil.Factory) *cobra.Command {
-	cmd := cmdutil.NewGroup("sandbox", "Create a throwaway Airflow database to try dagctl on", "  dagctl sandbox init /tmp/airflow.db\n  export DAGCTL_DB=$(dagctl sandbox init /tmp/a.db --release 2.10.5 -o name)")
+	cmd := cmdutil.NewGroup("sandbox", "Create a throwaway Airflow database to try dagctl on", "  dagctl sandbox init ./sandbox.db\n  export DAGCTL_DB=$(dagctl sandbox init ./sandbox-2.db --release 2.10.5 -o name)")
 	cmd.AddCommand(initcmd.NewCmdInit(f, nil))
 	return cmd
 }
