@@ -27,6 +27,16 @@ func Load(ctx context.Context, st *store.Store, dagID string) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
+	// As Airflow's trigger endpoints do (api_connexion/endpoints/dag_run_endpoint.py
+	// post_dag_run; 3.x core_api routes/public/dag_run.py trigger_dag_run): an
+	// inactive (2.x) or stale (3.x) DAG is not found, and one with import
+	// errors cannot be triggered.
+	if !row.IsActive {
+		return nil, apperr.NotFound("dag %q not found: it is inactive (no longer in Airflow's DAG files)", dagID)
+	}
+	if row.HasImportErrors {
+		return nil, apperr.Invalid("dag %q has import errors; fix them before creating runs", dagID)
+	}
 	data, compressed, err := st.SerializedDAG(ctx, dagID)
 	if err != nil {
 		return nil, err

@@ -225,3 +225,29 @@ func TestRunsCreateConcurrentSamePrefix(t *testing.T) {
 		})
 	}
 }
+
+// Like Airflow's trigger endpoints: an inactive/stale DAG is not found, one
+// with import errors cannot be triggered; nothing is written.
+func TestCreateRefusesInactiveAndBrokenDAGs(t *testing.T) {
+	forEach(t, sampleTargets(), func(t *testing.T, tg target) {
+		db := open(t, tg, dbtest.WithSampleDAGs())
+		r := runner(t, db)
+		if tg.Major() == 2 {
+			db.SQL(t, "UPDATE dag SET is_active = ? WHERE dag_id = 'fx_hourly'", false)
+		} else {
+			db.SQL(t, "UPDATE dag SET is_stale = ? WHERE dag_id = 'fx_hourly'", true)
+		}
+		db.SQL(t, "UPDATE dag SET has_import_errors = ? WHERE dag_id = 'fx_weekly_monday'", true)
+		before := db.Checksum(t)
+		r.MustRun(t, 3, "runs", "create", "--dag-id", "fx_hourly")
+		r.MustRun(t, 3, "backfill", "create", "--dag-id", "fx_hourly", "--start-date", "2024-01-01", "--end-date", "2024-01-02")
+		res := r.MustRun(t, 2, "runs", "create", "--dag-id", "fx_weekly_monday")
+		if !strings.Contains(res.Stderr, "import errors") {
+			t.Errorf("stderr = %q", res.Stderr)
+		}
+		r.MustRun(t, 2, "backfill", "create", "--dag-id", "fx_weekly_monday", "--start-date", "2024-01-01", "--end-date", "2024-01-31")
+		if db.Checksum(t) != before {
+			t.Fatal("a refused create changed the database")
+		}
+	})
+}
