@@ -115,18 +115,15 @@ func writeRuns(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, idx []
 			ids[k] = v
 		}
 	}
-	var done []string
 	for _, i := range idx {
 		runs[i].Created = true
 		if o, ok := origins[runs[i].RunID]; ok {
 			runs[i].OrigRunType, runs[i].OrigTriggeredBy, runs[i].OrigBackfillID = o.RunType, o.TriggeredBy, o.BackfillID
 		}
-		done = append(done, runs[i].RunID)
 	}
 	if err := tx.MarkCreatedWithOrigins(b.ID, runs, idx); err != nil {
 		return nil, err
 	}
-	_ = done
 	return ids, nil
 }
 

@@ -22,11 +22,12 @@ type Stream struct {
 	n       int
 	csv     *csv.Writer
 	started bool
+	tty     bool
 }
 
 // NewStream starts a streamed list with the given table headers.
 func NewStream(ios *iostreams.IOStreams, opts Options, headers []string) *Stream {
-	return &Stream{w: ios.Out, opts: opts, headers: headers}
+	return &Stream{w: ios.Out, opts: opts, headers: headers, tty: ios.IsStdoutTTY()}
 }
 
 func (s *Stream) start() error {
@@ -44,7 +45,12 @@ func (s *Stream) start() error {
 			return s.csv.Write(s.headers)
 		}
 	case Table:
-		// Streamed tables are plain tab-separated rows; a header only when asked for one on a terminal is not kept.
+		// A stream cannot size columns ahead: it prints plain tab-separated
+		// rows, with the header first on a terminal.
+		if s.tty && !s.opts.NoHeaders {
+			_, err := fmt.Fprintln(s.w, strings.ToUpper(strings.Join(s.headers, "\t")))
+			return err
+		}
 	}
 	return nil
 }
