@@ -172,14 +172,13 @@ func checkOverlap(tx *store.Tx, req CreateRequest, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	runsOf, err := tx.BackfillRunsOf(candidates)
+	if err != nil {
+		return err
+	}
 	var names []string
-	for i := range candidates {
-		c := candidates[i]
-		runs, err := tx.BackfillRuns(&c)
-		if err != nil {
-			return err
-		}
-		if !backfill.Finished(Summarize(c, runs, now).State) {
+	for _, c := range candidates {
+		if !backfill.Finished(Summarize(c, runsOf[c.ID], now).State) {
 			names = append(names, c.ID)
 		}
 	}

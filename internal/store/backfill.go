@@ -258,6 +258,15 @@ func (r backfillRunRow) toRun() BackfillRun {
 // BackfillRunsOf returns the dates of several backfills, keyed by backfill
 // id, in one statement (for lists).
 func (s *Store) BackfillRunsOf(ctx context.Context, bs []Backfill) (map[string][]BackfillRun, error) {
+	return backfillRunsOf(s.db.WithContext(ctx), bs)
+}
+
+// BackfillRunsOf reads several backfills' dates inside the transaction.
+func (t *Tx) BackfillRunsOf(bs []Backfill) (map[string][]BackfillRun, error) {
+	return backfillRunsOf(t.db, bs)
+}
+
+func backfillRunsOf(db *gorm.DB, bs []Backfill) (map[string][]BackfillRun, error) {
 	out := make(map[string][]BackfillRun, len(bs))
 	if len(bs) == 0 {
 		return out, nil
@@ -277,7 +286,7 @@ func (s *Store) BackfillRunsOf(ctx context.Context, bs []Backfill) (map[string][
 		BackfillID string
 		backfillRunRow
 	}
-	if err := s.db.WithContext(ctx).Raw(q, ids).Scan(&rows).Error; err != nil {
+	if err := db.Raw(q, ids).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read runs of backfills: %w", err)
 	}
 	for _, r := range rows {

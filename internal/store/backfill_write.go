@@ -241,22 +241,57 @@ func (t *Tx) DeleteNativeBackfill(id int64) error {
 // triggered_by when the backfill that re-ran them is purged.
 func (t *Tx) RestoreRerunRuns(dagID string, runs []BackfillRun) error {
 	sc := t.s.schema
+	var reruns []BackfillRun
 	for _, r := range runs {
-		if r.Disposition != DispositionRerun || r.OrigRunType == "" {
-			continue
+		if r.Disposition == DispositionRerun && r.OrigRunType != "" {
+			reruns = append(reruns, r)
 		}
-		set := map[string]any{"run_type": r.OrigRunType, "updated_at": t.s.timeArg(t.Now)}
+	}
+	// One UPDATE per distinct origin (usually one or two), not one per run.
+	for o, ids := range groupByOrigin(reruns) {
+		set := map[string]any{"run_type": o.RunType, "updated_at": t.s.timeArg(t.Now)}
 		if sc.Has("dag_run", "triggered_by") {
-			set["triggered_by"] = nullIfEmpty(r.OrigTriggeredBy)
+			set["triggered_by"] = nullIfEmpty(o.TriggeredBy)
 		}
 		if sc.Has("dag_run", "backfill_id") {
-			set["backfill_id"] = r.OrigBackfillID
+			set["backfill_id"] = o.backfillID()
 		}
-		if err := t.db.Table("dag_run").Where("dag_id = ? AND run_id = ?", dagID, r.RunID).Updates(set).Error; err != nil {
-			return fmt.Errorf("unlink re-run %q: %w", r.RunID, err)
+		for start := 0; start < len(ids); start += 1000 {
+			chunk := ids[start:min(start+1000, len(ids))]
+			if err := t.db.Table("dag_run").Where("dag_id = ? AND run_id IN ?", dagID, chunk).Updates(set).Error; err != nil {
+				return fmt.Errorf("unlink re-runs: %w", err)
+			}
 		}
 	}
 	return nil
+}
+
+// origin is RunOrigin as a map key.
+type origin struct {
+	RunType, TriggeredBy string
+	BackfillID           int64
+	HasBackfill          bool
+}
+
+func (o origin) backfillID() *int64 {
+	if !o.HasBackfill {
+		return nil
+	}
+	id := o.BackfillID
+	return &id
+}
+
+// groupByOrigin groups re-run run ids by what the runs were before.
+func groupByOrigin(runs []BackfillRun) map[origin][]string {
+	out := map[origin][]string{}
+	for _, r := range runs {
+		o := origin{RunType: r.OrigRunType, TriggeredBy: r.OrigTriggeredBy}
+		if r.OrigBackfillID != nil {
+			o.BackfillID, o.HasBackfill = *r.OrigBackfillID, true
+		}
+		out[o] = append(out[o], r.RunID)
+	}
+	return out
 }
 
 func joinCols(cols []string) string {
@@ -286,17 +321,24 @@ func placeholders(n int) string {
 // for rows not yet inserted (Airflow 3 writes runs before its own rows).
 func (t *Tx) MarkCreatedWithOrigins(backfillID string, runs []BackfillRun, idx []int) error {
 	var plain []string
+	var reruns []BackfillRun
 	for _, i := range idx {
-		r := runs[i]
-		if r.Disposition == DispositionRerun {
-			if err := t.db.Exec(`UPDATE dagctl_backfill_run SET created = ?, orig_run_type = ?, orig_triggered_by = ?, orig_backfill_id = ?
-				WHERE backfill_id = ? AND sort_ordinal = ?`, t.s.boolArg(true), nullIfEmpty(r.OrigRunType), nullIfEmpty(r.OrigTriggeredBy),
-				r.OrigBackfillID, backfillID, r.SortOrdinal).Error; err != nil {
-				return fmt.Errorf("mark re-run: %w", err)
-			}
-			continue
+		if runs[i].Disposition == DispositionRerun {
+			reruns = append(reruns, runs[i])
+		} else {
+			plain = append(plain, runs[i].RunID)
 		}
-		plain = append(plain, r.RunID)
+	}
+	// One UPDATE per distinct origin, not one per re-run.
+	for o, ids := range groupByOrigin(reruns) {
+		for start := 0; start < len(ids); start += 1000 {
+			chunk := ids[start:min(start+1000, len(ids))]
+			if err := t.db.Exec(`UPDATE dagctl_backfill_run SET created = ?, orig_run_type = ?, orig_triggered_by = ?, orig_backfill_id = ?
+				WHERE backfill_id = ? AND run_id IN ?`, t.s.boolArg(true), nullIfEmpty(o.RunType), nullIfEmpty(o.TriggeredBy),
+				o.backfillID(), backfillID, chunk).Error; err != nil {
+				return fmt.Errorf("mark re-runs: %w", err)
+			}
+		}
 	}
 	return t.MarkCreated(backfillID, plain)
 }
