@@ -100,6 +100,11 @@ func TestBackfillWaitSucceedsOnAirflow2ByToppingUp(t *testing.T) {
 			if res.Code != 0 {
 				t.Fatalf("wait: exit %d %s", res.Code, res.Stderr)
 			}
+			// Not a terminal: one plain progress line per change, ending in success.
+			lines := strings.Split(strings.TrimSpace(res.Stderr), "\n")
+			if len(lines) < 2 || !strings.Contains(lines[len(lines)-1], b.BackfillDagID+": success, 6/6 done") {
+				t.Errorf("progress lines:\n%s", res.Stderr)
+			}
 			if n := db.ScalarInt(t, "SELECT count(*) FROM dag_run WHERE state = 'success' AND run_id LIKE ?", b.BackfillDagID+"%"); n != 6 {
 				t.Errorf("%d runs succeeded, want 6", n)
 			}

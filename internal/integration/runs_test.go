@@ -2,6 +2,8 @@ package integration
 
 import (
 	"encoding/hex"
+	"encoding/json"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -248,6 +250,38 @@ func TestCreateRefusesInactiveAndBrokenDAGs(t *testing.T) {
 		r.MustRun(t, 2, "backfill", "create", "--dag-id", "fx_weekly_monday", "--start-date", "2024-01-01", "--end-date", "2024-01-31")
 		if db.Checksum(t) != before {
 			t.Fatal("a refused create changed the database")
+		}
+	})
+}
+
+// --conf @file reads the conf from a file; a missing file is exit 2 naming
+// --conf; -q silences informational lines but not data.
+func TestRunsCreateConfFileAndQuiet(t *testing.T) {
+	forEach(t, []target{{dbtest.SQLite, "2.10.5"}, {dbtest.Postgres, "3.0.3"}}, func(t *testing.T, tg target) {
+		db := open(t, tg, dbtest.WithSampleDAGs())
+		r := runner(t, db)
+		path := t.TempDir() + "/conf.json"
+		if err := os.WriteFile(path, []byte(`{"from": "file", "n": [1, 2]}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var res create.Result
+		r.JSON(t, &res, "runs", "create", "--dag-id", "fx_daily_cron", "--conf", "@"+path)
+		var v shared.RunView
+		r.JSON(t, &v, "runs", "get", res.DagRunIDs[0], "--dag-id", "fx_daily_cron")
+		var conf map[string]any
+		// jsonb (3.x on PostgreSQL) keeps its own key order: compare as values.
+		if err := json.Unmarshal(v.Conf, &conf); err != nil || conf["from"] != "file" || len(conf["n"].([]any)) != 2 {
+			t.Errorf("conf from file = %s", v.Conf)
+		}
+		bad := r.MustRun(t, 2, "runs", "create", "--dag-id", "fx_daily_cron", "--conf", "@"+path+".missing")
+		if !strings.Contains(bad.Stderr, "--conf") {
+			t.Errorf("missing conf file: %q", bad.Stderr)
+		}
+		// fx_paused is paused: a note on stderr, unless -q.
+		loud := r.MustRun(t, 0, "runs", "create", "--dag-id", "fx_paused")
+		quiet := r.MustRun(t, 0, "runs", "create", "--dag-id", "fx_paused", "--prefix", "q", "-q")
+		if !strings.Contains(loud.Stderr, "paused") || quiet.Stderr != "" || quiet.Stdout == "" {
+			t.Errorf("note %q; with -q stderr %q, stdout %q", loud.Stderr, quiet.Stderr, quiet.Stdout)
 		}
 	})
 }
