@@ -46,9 +46,6 @@ func (s *IOStreams) IsStderrTTY() bool { return s.errTTY }
 // SetStdoutTTY overrides terminal detection (tests).
 func (s *IOStreams) SetStdoutTTY(v bool) { s.outTTY = v }
 
-// SetStderrTTY overrides terminal detection (tests).
-func (s *IOStreams) SetStderrTTY(v bool) { s.errTTY = v }
-
 // ColorEnabled reports whether stdout may carry colour: a terminal and no NO_COLOR.
 func (s *IOStreams) ColorEnabled() bool {
 	_, noColor := os.LookupEnv("NO_COLOR")

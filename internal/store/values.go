@@ -21,14 +21,6 @@ func (s *Store) timeArg(t time.Time) any {
 	return t.UTC()
 }
 
-// timePtrArg is timeArg for an optional time.
-func (s *Store) timePtrArg(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return s.timeArg(*t)
-}
-
 // boolArg renders a boolean (SQLite stores 0/1).
 func (s *Store) boolArg(b bool) any {
 	if s.dialect == DialectSQLite {
