@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -66,6 +67,8 @@ Airflow itself writes, so a running Airflow scheduler picks them up.
 	pf.StringVar(&f.Global.User, "user", "", "acting Airflow user (default $DAGCTL_USER, config user, then the OS user)")
 	pf.StringVar(&f.Global.RBAC, "rbac", "", "permission checks: auto|enforce|off (default auto)")
 	pf.DurationVar(&f.Global.ConnectTimeout, "connect-timeout", 0, "database connect timeout (default 10s)")
+	pf.Var(optDuration{&f.Global.LockTimeout}, "lock-timeout", "longest wait for a lock held by another transaction (the scheduler, another dagctl) before a write gives up, 0 = no bound (default 10s; $DAGCTL_LOCK_TIMEOUT, config lock_timeout)")
+	pf.Var(optDuration{&f.Global.StatementTimeout}, "statement-timeout", "longest any one statement may run, reads included, 0 = no bound (default 0; $DAGCTL_STATEMENT_TIMEOUT, config statement_timeout)")
 	pf.StringVarP(&f.Global.Output, "output", "o", "table", fmt.Sprintf("output format: %s", joinFormats()))
 	pf.BoolVar(&f.Global.NoHeaders, "no-headers", false, "omit table and csv headers")
 	pf.BoolVarP(&f.Global.Quiet, "quiet", "q", false, "silence informational lines on stderr")
@@ -129,3 +132,31 @@ func joinFormats() string {
 	}
 	return s
 }
+
+// optDuration is a duration flag that remembers whether it was given, so
+// that "0" (off) is told apart from "not given" (the next layer decides).
+type optDuration struct{ p **time.Duration }
+
+func (o optDuration) String() string {
+	if o.p == nil || *o.p == nil {
+		return ""
+	}
+	return (*o.p).String()
+}
+
+func (o optDuration) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		if v != "0" {
+			return fmt.Errorf("must be a duration such as 10s, or 0 for no bound")
+		}
+		d = 0
+	}
+	if d < 0 {
+		return fmt.Errorf("must be 0 or more")
+	}
+	*o.p = &d
+	return nil
+}
+
+func (o optDuration) Type() string { return "duration" }

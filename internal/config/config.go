@@ -47,6 +47,8 @@ import (
 type Inputs struct {
 	DBFlag, ConfigFlag, ContextFlag, UserFlag, RBACFlag string
 	ConnectTimeoutFlag                                  time.Duration // 0 = not given
+	// LockTimeoutFlag and StatementTimeoutFlag: nil = not given, 0 = off.
+	LockTimeoutFlag, StatementTimeoutFlag *time.Duration
 
 	Getenv  func(string) (string, bool)                               // os.LookupEnv in production
 	HomeDir string                                                    // os.UserHomeDir
@@ -101,6 +103,9 @@ const (
 // DefaultConnectTimeout applies when nothing sets a connect timeout.
 const DefaultConnectTimeout = 10 * time.Second
 
+// DefaultLockTimeout bounds a write's lock waits when nothing else does.
+const DefaultLockTimeout = 10 * time.Second
+
 // Settings is everything Load resolved.
 type Settings struct {
 	// DB is the database URL, already redacted: the password is only inside
@@ -111,15 +116,20 @@ type Settings struct {
 	User            Value
 	RBAC            Value // auto | enforce | off
 	ConnectTimeout  Value // a Go duration, e.g. "10s"
-	ConfigFile      Value // dagctl's config file (Source says if it was not found)
-	Context         Value // selected context; "" = none
-	AirflowHome     Value
-	AirflowConfig   Value // airflow.cfg
+	// LockTimeout bounds each lock wait of a write ("0s" = off);
+	// StatementTimeout bounds each statement ("0s" = off, the default).
+	LockTimeout, StatementTimeout Value
+	ConfigFile                    Value // dagctl's config file (Source says if it was not found)
+	Context                       Value // selected context; "" = none
+	AirflowHome                   Value
+	AirflowConfig                 Value // airflow.cfg
 
 	URL *DBURL // parsed DB, with Schema and the connect timeout applied
 
 	// Timeout is ConnectTimeout as a duration.
 	Timeout time.Duration
+	// LockWait and StatementLimit are LockTimeout and StatementTimeout as durations.
+	LockWait, StatementLimit time.Duration
 
 	// Notes are things the user may want to know, such as an Airflow
 	// setting dagctl ignored. The CLI may print them as warnings.
@@ -272,7 +282,42 @@ func Load(ctx context.Context, in Inputs) (*Settings, error) {
 	if s.Timeout > 0 {
 		u.WithConnectTimeout(s.Timeout)
 	}
+
+	var err2 error
+	if s.LockWait, s.LockTimeout, err2 = resolveLimit(in, fst, "lock", in.LockTimeoutFlag, DefaultLockTimeout,
+		func(c *Context) fileLimit { return c.LockTimeout }); err2 != nil {
+		return nil, err2
+	}
+	if s.StatementLimit, s.StatementTimeout, err2 = resolveLimit(in, fst, "statement", in.StatementTimeoutFlag, 0,
+		func(c *Context) fileLimit { return c.StatementTimeout }); err2 != nil {
+		return nil, err2
+	}
 	return s, nil
+}
+
+// resolveLimit resolves the lock or statement timeout: flag
+// --<what>-timeout, env DAGCTL_<WHAT>_TIMEOUT, the config file's
+// <what>_timeout, else def. "0" turns it off.
+func resolveLimit(in Inputs, fst *fileState, what string, flag *time.Duration, def time.Duration,
+	get func(*Context) fileLimit) (time.Duration, Value, error) {
+	env := "DAGCTL_" + strings.ToUpper(what) + "_TIMEOUT"
+	switch {
+	case flag != nil && *flag < 0:
+		return 0, Value{}, invalidf("%s timeout from flag --%s-timeout: %s must be 0 (off) or more", what, what, *flag)
+	case flag != nil:
+		return *flag, Value{Value: flag.String(), Source: "flag --" + what + "-timeout"}, nil
+	case envSet(in, env):
+		v, _ := in.Getenv(env)
+		d, err := parseLimit(v)
+		if err != nil {
+			return 0, Value{}, invalidf("%s timeout from env %s: %v", what, env, err)
+		}
+		return d, Value{Value: d.String(), Source: "env " + env}, nil
+	}
+	if d, v, ok := fst.limit(get); ok {
+		return d, Value{Value: d.String(), Source: v.Source}, nil
+	}
+	return def, Value{Value: def.String(), Source: "default"}, nil
 }
 
 // Row is one line of `dagctl config view`.
@@ -289,6 +334,8 @@ func (s *Settings) View() []Row {
 		{"user", s.User.Value, s.User.Source},
 		{"rbac", s.RBAC.Value, s.RBAC.Source},
 		{"connect_timeout", s.ConnectTimeout.Value, s.ConnectTimeout.Source},
+		{"lock_timeout", s.LockTimeout.Value, s.LockTimeout.Source},
+		{"statement_timeout", s.StatementTimeout.Value, s.StatementTimeout.Source},
 		{"context", s.Context.Value, s.Context.Source},
 		{"config_file", s.ConfigFile.Value, s.ConfigFile.Source},
 		{"airflow_home", s.AirflowHome.Value, s.AirflowHome.Source},

@@ -201,12 +201,8 @@ contexts:
 	if s.User != (Value{"alice", src}) || s.RBAC != (Value{"enforce", src}) || s.Schema != (Value{"airflow", src}) {
 		t.Errorf("User %+v RBAC %+v Schema %+v", s.User, s.RBAC, s.Schema)
 	}
-	cfg, err := pgconn.ParseConfig(s.URL.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.RuntimeParams["options"] != "-csearch_path=airflow" {
-		t.Errorf("options = %q, want the context's schema on search_path", cfg.RuntimeParams["options"])
+	if s.URL.SearchPath() != "airflow" {
+		t.Errorf("SearchPath = %q, want the context's schema", s.URL.SearchPath())
 	}
 
 	in := w.inputs()
@@ -228,7 +224,7 @@ contexts:
 	delete(w.env, "DAGCTL_CONTEXT")
 
 	in.ContextFlag = "staging"
-	err = w.loadErr(in)
+	err := w.loadErr(in)
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), `context "staging"`) ||
 		!strings.Contains(err.Error(), "known contexts: local, prod") {
 		t.Errorf("unknown context error = %v", err)

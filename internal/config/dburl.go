@@ -357,13 +357,24 @@ func (u *DBURL) HostPort() string {
 // connect_timeout in the URL; 0 keeps the URL's. No effect on SQLite.
 func (u *DBURL) WithConnectTimeout(d time.Duration) { u.connectTimeout = d }
 
-// WithSchema makes DSN put schema first on PostgreSQL's search_path, which
-// is where Airflow keeps its tables when [database] sql_alchemy_schema is set
-// (airflow/models/base.py builds its MetaData with that schema).
+// WithSchema records Airflow's [database] sql_alchemy_schema, where Airflow
+// keeps its tables (airflow/models/base.py builds its MetaData with that
+// schema). It is not put in the DSN: a startup "options" parameter is refused
+// by transaction poolers such as PgBouncer, so the store sets search_path per
+// transaction instead (SearchPath).
 func (u *DBURL) WithSchema(schema string) { u.schema = schema }
 
 // Schema is the schema set with WithSchema.
 func (u *DBURL) Schema() string { return u.schema }
+
+// SearchPath is the search_path value that puts the schema set with
+// WithSchema first, quoted as SQLAlchemy quotes it ("" when none is set).
+func (u *DBURL) SearchPath() string {
+	if u.schema == "" {
+		return ""
+	}
+	return quoteIdent(u.schema)
+}
 
 // pgxIgnored are libpq keywords the pgx driver does not know; pgx would send
 // them to the server as run-time parameters, which the server rejects, so
@@ -416,12 +427,6 @@ func (u *DBURL) DSN() string {
 		add("connect_timeout", strings.TrimSpace(u.Query.Get("connect_timeout")))
 	}
 	opts := strings.Join(u.Query["options"], " ")
-	if u.schema != "" {
-		// libpq's options are split at spaces; a backslash escapes one. The
-		// later -c wins over a search_path the URL's own options may set.
-		sp := "-csearch_path=" + strings.NewReplacer(`\`, `\\`, " ", `\ `).Replace(quoteIdent(u.schema))
-		opts = strings.TrimSpace(opts + " " + sp)
-	}
 	add("options", opts)
 	keys := make([]string, 0, len(u.Query))
 	for k := range u.Query {
@@ -434,7 +439,10 @@ func (u *DBURL) DSN() string {
 		add(k, u.Query.Get(k))
 	}
 	if u.Query.Get("application_name") == "" {
-		add("application_name", u.Query.Get("fallback_application_name"))
+		// dagctl names itself, as psql does with fallback_application_name, so
+		// that a DBA sees who is connected (pg_stat_activity, PgBouncer's SHOW
+		// CLIENTS); the URL's own names win.
+		add("application_name", firstNonEmpty(u.Query.Get("fallback_application_name"), "dagctl"))
 	}
 	return strings.Join(kv, " ")
 }

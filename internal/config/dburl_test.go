@@ -195,23 +195,33 @@ func TestDSNOptions(t *testing.T) {
 			t.Errorf("options = %q", got)
 		}
 	})
-	t.Run("schema sets search_path, after the URL's own options", func(t *testing.T) {
-		u := mustParse(t, "postgresql://u@db/airflow?options=-csearch_path%3Dother&application_name=x")
+	t.Run("schema is not a startup option (PgBouncer refuses options)", func(t *testing.T) {
+		u := mustParse(t, "postgresql://u@db/airflow?application_name=x")
 		u.WithSchema("airflow")
 		cfg := mustPgx(t, u)
-		if got := cfg.RuntimeParams["options"]; got != "-csearch_path=other -csearch_path=airflow" {
-			t.Errorf("options = %q", got)
+		if got, ok := cfg.RuntimeParams["options"]; ok {
+			t.Errorf("options = %q, want none", got)
 		}
 		if got := cfg.RuntimeParams["application_name"]; got != "x" {
 			t.Errorf("application_name = %q", got)
+		}
+		if got := u.SearchPath(); got != "airflow" {
+			t.Errorf("SearchPath = %q", got)
 		}
 	})
 	t.Run("schema needing quotes", func(t *testing.T) {
 		u := mustParse(t, "postgresql://u@db/airflow")
 		u.WithSchema("My Schema")
-		cfg := mustPgx(t, u)
-		if got := cfg.RuntimeParams["options"]; got != `-csearch_path="My\ Schema"` {
-			t.Errorf("options = %q", got)
+		if got := u.SearchPath(); got != `"My Schema"` {
+			t.Errorf("SearchPath = %q", got)
+		}
+	})
+	t.Run("application_name defaults to dagctl", func(t *testing.T) {
+		if got := mustPgx(t, mustParse(t, "postgresql://u@db/airflow")).RuntimeParams["application_name"]; got != "dagctl" {
+			t.Errorf("application_name = %q, want dagctl", got)
+		}
+		if got := mustPgx(t, mustParse(t, "postgresql://u@db/airflow?fallback_application_name=etl")).RuntimeParams["application_name"]; got != "etl" {
+			t.Errorf("application_name = %q, want the URL's fallback", got)
 		}
 	})
 	t.Run("libpq-only keywords are not sent to the server", func(t *testing.T) {

@@ -61,7 +61,14 @@ type Context struct {
 	RBAC           string       `mapstructure:"rbac"`
 	Schema         string       `mapstructure:"schema"`
 	ConnectTimeout fileDuration `mapstructure:"connect_timeout"`
+	// LockTimeout and StatementTimeout bound lock waits and statements of
+	// writes ("0" turns them off).
+	LockTimeout      fileLimit `mapstructure:"lock_timeout"`
+	StatementTimeout fileLimit `mapstructure:"statement_timeout"`
 }
+
+// fileLimit is a fileDuration that may be zero (off).
+type fileLimit fileDuration
 
 // fileDuration accepts "15s" or a number of seconds (see fileDecodeHook).
 type fileDuration struct {
@@ -72,6 +79,7 @@ type fileDuration struct {
 
 var (
 	fileDurationType = reflect.TypeOf(fileDuration{})
+	fileLimitType    = reflect.TypeOf(fileLimit{})
 	stringType       = reflect.TypeOf("")
 )
 
@@ -82,7 +90,7 @@ var (
 // mapstructure, which refuses it.
 func fileDecodeHook(from, to reflect.Type, data any) (any, error) {
 	switch to {
-	case fileDurationType:
+	case fileDurationType, fileLimitType:
 		var raw string
 		switch v := data.(type) {
 		case string:
@@ -95,6 +103,13 @@ func fileDecodeHook(from, to reflect.Type, data any) (any, error) {
 			raw = strconv.FormatFloat(v, 'f', -1, 64)
 		default:
 			return nil, errors.New("must be a duration such as 10s")
+		}
+		if to == fileLimitType {
+			d, err := parseLimit(raw)
+			if err != nil {
+				return nil, err
+			}
+			return fileLimit{Set: true, D: d, Raw: raw}, nil
 		}
 		d, err := parseTimeout(raw)
 		if err != nil {
@@ -229,6 +244,14 @@ func parseTimeout(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// parseLimit reads a timeout like parseTimeout, where "0" turns it off.
+func parseLimit(s string) (time.Duration, error) {
+	if t := strings.TrimSpace(s); t == "0" || t == "0s" {
+		return 0, nil
+	}
+	return parseTimeout(s)
+}
+
 // fileState is the located config file and the selected context.
 type fileState struct {
 	path      Value
@@ -348,6 +371,17 @@ func (st *fileState) timeout() (time.Duration, Value, bool) {
 	}
 	if st.file != nil && st.file.ConnectTimeout.Set {
 		return st.file.ConnectTimeout.D, Value{Source: st.topSource}, true
+	}
+	return 0, Value{}, false
+}
+
+// limit returns a lock or statement timeout from the context, else the top level.
+func (st *fileState) limit(get func(*Context) fileLimit) (time.Duration, Value, bool) {
+	if st.ctx != nil && get(st.ctx).Set {
+		return get(st.ctx).D, Value{Source: st.ctxSource}, true
+	}
+	if st.file != nil && get(&st.file.Context).Set {
+		return get(&st.file.Context).D, Value{Source: st.topSource}, true
 	}
 	return 0, Value{}, false
 }

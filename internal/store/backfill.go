@@ -138,7 +138,11 @@ type BackfillFilter struct {
 
 // ListBackfills returns dagctl's backfills, newest first.
 func (s *Store) ListBackfills(ctx context.Context, f BackfillFilter) ([]Backfill, error) {
-	if !s.hasDagctlTables(s.db.WithContext(ctx)) {
+	has := false
+	if err := s.read(ctx, func(db *gorm.DB) error { has = s.hasDagctlTables(db); return nil }); err != nil {
+		return nil, err
+	}
+	if !has {
 		return []Backfill{}, nil
 	}
 	q := "SELECT " + s.backfillCols() + " FROM dagctl_backfill b"
@@ -168,7 +172,7 @@ func (s *Store) ListBackfills(ctx context.Context, f BackfillFilter) ([]Backfill
 	}
 	q += " ORDER BY b.submitted_at DESC, b.id DESC"
 	var rows []backfillRow
-	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+	if err := s.scan(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("list backfills: %w", err)
 	}
 	out := make([]Backfill, len(rows))
@@ -180,7 +184,13 @@ func (s *Store) ListBackfills(ctx context.Context, f BackfillFilter) ([]Backfill
 
 // GetBackfill returns one backfill or exit 3.
 func (s *Store) GetBackfill(ctx context.Context, id string) (*Backfill, error) {
-	return getBackfill(s.db.WithContext(ctx), s, id, false)
+	var b *Backfill
+	err := s.read(ctx, func(db *gorm.DB) error {
+		var err error
+		b, err = getBackfill(db, s, id, false)
+		return err
+	})
+	return b, err
 }
 
 func getBackfill(db *gorm.DB, s *Store, id string, lock bool) (*Backfill, error) {
@@ -224,7 +234,13 @@ type backfillRunRow struct {
 // BackfillRuns returns the dates of a backfill in sort order, each with the
 // state of its run, in one statement.
 func (s *Store) BackfillRuns(ctx context.Context, b *Backfill) ([]BackfillRun, error) {
-	return backfillRuns(s.db.WithContext(ctx), b)
+	var runs []BackfillRun
+	err := s.read(ctx, func(db *gorm.DB) error {
+		var err error
+		runs, err = backfillRuns(db, b)
+		return err
+	})
+	return runs, err
 }
 
 func backfillRuns(db *gorm.DB, b *Backfill) ([]BackfillRun, error) {
@@ -258,7 +274,13 @@ func (r backfillRunRow) toRun() BackfillRun {
 // BackfillRunsOf returns the dates of several backfills, keyed by backfill
 // id, in one statement (for lists).
 func (s *Store) BackfillRunsOf(ctx context.Context, bs []Backfill) (map[string][]BackfillRun, error) {
-	return backfillRunsOf(s.db.WithContext(ctx), bs)
+	var runs map[string][]BackfillRun
+	err := s.read(ctx, func(db *gorm.DB) error {
+		var err error
+		runs, err = backfillRunsOf(db, bs)
+		return err
+	})
+	return runs, err
 }
 
 // BackfillRunsOf reads several backfills' dates inside the transaction.

@@ -101,16 +101,14 @@ func (s *Store) MigrateDagctl(ctx context.Context) error {
 }
 
 func (s *Store) refreshColumns(ctx context.Context) error {
-	return s.refreshColumnsWith(ctx, s.db)
+	return s.read(ctx, func(db *gorm.DB) error { return s.refreshColumnsWith(ctx, db) })
 }
 
 // refreshColumnsWith re-reads the catalog through db. Inside a transaction
 // that must be the transaction's handle: SQLite has one connection, which the
 // transaction holds, so a read through the store's pool would wait forever.
 func (s *Store) refreshColumnsWith(ctx context.Context, db *gorm.DB) error {
-	through := *s
-	through.db = db
-	cols, err := through.readColumns(ctx)
+	cols, err := s.readColumns(db.WithContext(ctx))
 	if err != nil {
 		return err
 	}

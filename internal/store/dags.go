@@ -162,7 +162,7 @@ func (s *Store) ListDAGs(ctx context.Context, f DAGFilter) ([]DAG, error) {
 	}
 	q += " ORDER BY d.dag_id"
 	var rows []dagRow
-	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+	if err := s.scan(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("list dags: %w", err)
 	}
 	dags := make([]DAG, 0, len(rows))
@@ -183,7 +183,7 @@ func (s *Store) ListDAGs(ctx context.Context, f DAGFilter) ([]DAG, error) {
 // GetDAG returns one DAG or a not-found error (exit 3).
 func (s *Store) GetDAG(ctx context.Context, dagID string) (*DAG, error) {
 	var rows []dagRow
-	if err := s.db.WithContext(ctx).Raw(s.dagSelect(false)+" WHERE d.dag_id = ?", dagID).Scan(&rows).Error; err != nil {
+	if err := s.scan(ctx, &rows, s.dagSelect(false)+" WHERE d.dag_id = ?", dagID); err != nil {
 		return nil, fmt.Errorf("get dag %q: %w", dagID, err)
 	}
 	if len(rows) == 0 {
@@ -286,7 +286,7 @@ func (s *Store) attachTags(ctx context.Context, dags []DAG) error {
 	for start := 0; start < len(ids); start += 5000 {
 		end := min(start+5000, len(ids))
 		var chunk []tagRow
-		if err := s.db.WithContext(ctx).Raw("SELECT dag_id, name FROM dag_tag WHERE dag_id IN ? ORDER BY dag_id, name", ids[start:end]).Scan(&chunk).Error; err != nil {
+		if err := s.scan(ctx, &chunk, "SELECT dag_id, name FROM dag_tag WHERE dag_id IN ? ORDER BY dag_id, name", ids[start:end]); err != nil {
 			return fmt.Errorf("list dag tags: %w", err)
 		}
 		rows = append(rows, chunk...)
@@ -344,7 +344,11 @@ func deref(s *string) string {
 // SerializedDAG returns the newest serialized form of a DAG: the JSON in
 // data, or zlib(JSON) in data_compressed when data is NULL.
 func (s *Store) SerializedDAG(ctx context.Context, dagID string) (data, compressed []byte, err error) {
-	return s.serializedDAG(s.db.WithContext(ctx), dagID)
+	err = s.read(ctx, func(db *gorm.DB) error {
+		data, compressed, err = s.serializedDAG(db, dagID)
+		return err
+	})
+	return data, compressed, err
 }
 
 // SerializedDAG reads the DAG's serialized form inside the transaction.

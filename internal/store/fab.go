@@ -31,7 +31,7 @@ func (s *Store) FABUserCount(ctx context.Context) (int64, error) {
 		return 0, nil
 	}
 	var n int64
-	if err := s.db.WithContext(ctx).Raw("SELECT count(*) FROM ab_user").Scan(&n).Error; err != nil {
+	if err := s.scan(ctx, &n, "SELECT count(*) FROM ab_user"); err != nil {
 		return 0, fmt.Errorf("count airflow users: %w", err)
 	}
 	return n, nil
@@ -60,8 +60,8 @@ func (s *Store) FABUser(ctx context.Context, username string) (FABUser, error) {
 		Active   dbBool
 	}
 	var rows []row
-	err := s.db.WithContext(ctx).Raw(`SELECT id, username, active FROM ab_user
-		WHERE lower(username) = lower(?) ORDER BY id LIMIT 2`, username).Scan(&rows).Error
+	err := s.scan(ctx, &rows, `SELECT id, username, active FROM ab_user
+		WHERE lower(username) = lower(?) ORDER BY id LIMIT 2`, username)
 	if err != nil {
 		return FABUser{}, fmt.Errorf("look up airflow user %q: %w", username, err)
 	}
@@ -86,14 +86,14 @@ func (s *Store) FABPermissions(ctx context.Context, userID int64) ([][2]string, 
 		Resource   string
 	}
 	var rows []row
-	err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT p.name AS permission, v.name AS resource
+	err := s.scan(ctx, &rows, `SELECT DISTINCT p.name AS permission, v.name AS resource
 		FROM ab_user_role ur
 		JOIN ab_permission_view_role pvr ON pvr.role_id = ur.role_id
 		JOIN ab_permission_view pv ON pv.id = pvr.permission_view_id
 		JOIN ab_permission p ON p.id = pv.permission_id
 		JOIN ab_view_menu v ON v.id = pv.view_menu_id
 		WHERE ur.user_id = ?
-		ORDER BY p.name, v.name`, userID).Scan(&rows).Error
+		ORDER BY p.name, v.name`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("read permissions of airflow user %d: %w", userID, err)
 	}

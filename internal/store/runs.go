@@ -172,7 +172,7 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
 	var rows []runRow
-	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+	if err := s.scan(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
 	return s.toRuns(rows), nil
@@ -188,7 +188,7 @@ func (s *Store) FindRuns(ctx context.Context, runID, dagID string) ([]Run, error
 	}
 	q += " ORDER BY r.dag_id"
 	var rows []runRow
-	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+	if err := s.scan(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("get run %q: %w", runID, err)
 	}
 	return s.toRuns(rows), nil

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"gorm.io/gorm"
 	"sort"
 	"strings"
 )
@@ -112,14 +113,24 @@ var requiredForWrite = map[int]map[string][]string{
 
 // detectSchema reads alembic_version and the catalog.
 func (s *Store) detectSchema(ctx context.Context) (*Schema, error) {
-	cols, err := s.readColumns(ctx)
+	var sc *Schema
+	err := s.read(ctx, func(db *gorm.DB) error {
+		var err error
+		sc, err = s.detectSchemaWith(db)
+		return err
+	})
+	return sc, err
+}
+
+func (s *Store) detectSchemaWith(db *gorm.DB) (*Schema, error) {
+	cols, err := s.readColumns(db)
 	if err != nil {
 		return nil, fmt.Errorf("read catalog: %w", err)
 	}
 	sc := &Schema{columns: cols, Release: "unknown"}
 	if sc.HasTable("alembic_version") {
 		var revs []string
-		if err := s.db.WithContext(ctx).Raw("SELECT version_num FROM alembic_version").Scan(&revs).Error; err != nil {
+		if err := db.Raw("SELECT version_num FROM alembic_version").Scan(&revs).Error; err != nil {
 			return nil, fmt.Errorf("read alembic_version: %w", err)
 		}
 		sort.Strings(revs)
@@ -179,21 +190,21 @@ func writeRefusal(sc *Schema) string {
 	return ""
 }
 
-func (s *Store) readColumns(ctx context.Context) (map[string]map[string]bool, error) {
+func (s *Store) readColumns(db *gorm.DB) (map[string]map[string]bool, error) {
 	type row struct{ TableName, ColumnName string }
 	var rows []row
 	var err error
 	if s.dialect == DialectPostgres {
 		// Straight from pg_catalog: information_schema.columns costs 20-40 ms
 		// per command, this a few. Tables, views, foreign and partitioned tables.
-		err = s.db.WithContext(ctx).Raw(`SELECT c.relname AS table_name, a.attname AS column_name
+		err = db.Raw(`SELECT c.relname AS table_name, a.attname AS column_name
 			FROM pg_attribute a
 			JOIN pg_class c ON c.oid = a.attrelid
 			JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'f', 'p')
 			  AND a.attnum > 0 AND NOT a.attisdropped`).Scan(&rows).Error
 	} else {
-		err = s.db.WithContext(ctx).Raw(`SELECT m.name AS table_name, p.name AS column_name
+		err = db.Raw(`SELECT m.name AS table_name, p.name AS column_name
 			FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'`).Scan(&rows).Error
 	}
 	if err != nil {
@@ -211,7 +222,7 @@ func (s *Store) readColumns(ctx context.Context) (map[string]map[string]bool, er
 
 // readUniqueKeys returns the unique constraints and unique indexes of table
 // (excluding the primary key), each as its ordered column list.
-func (s *Store) readUniqueKeys(ctx context.Context, table string) ([][]string, error) {
+func (s *Store) readUniqueKeys(ctx context.Context, db *gorm.DB, table string) ([][]string, error) {
 	var keys [][]string
 	if s.dialect == DialectPostgres {
 		type row struct {
@@ -219,7 +230,7 @@ func (s *Store) readUniqueKeys(ctx context.Context, table string) ([][]string, e
 			Cols string
 		}
 		var rows []row
-		err := s.db.WithContext(ctx).Raw(`SELECT i.relname AS name,
+		err := db.Raw(`SELECT i.relname AS name,
 			  string_agg(a.attname, ',' ORDER BY k.ord) AS cols
 			FROM pg_index x
 			JOIN pg_class t ON t.oid = x.indrelid
@@ -245,7 +256,7 @@ func (s *Store) readUniqueKeys(ctx context.Context, table string) ([][]string, e
 		Partial int
 	}
 	var idxs []idx
-	if err := s.db.WithContext(ctx).Raw(`SELECT name, "unique", origin, partial FROM pragma_index_list(?)`, table).Scan(&idxs).Error; err != nil {
+	if err := db.Raw(`SELECT name, "unique", origin, partial FROM pragma_index_list(?)`, table).Scan(&idxs).Error; err != nil {
 		return nil, err
 	}
 	for _, ix := range idxs {
@@ -253,7 +264,7 @@ func (s *Store) readUniqueKeys(ctx context.Context, table string) ([][]string, e
 			continue
 		}
 		var cols []string
-		if err := s.db.WithContext(ctx).Raw(`SELECT name FROM pragma_index_info(?) ORDER BY seqno`, ix.Name).Scan(&cols).Error; err != nil {
+		if err := db.Raw(`SELECT name FROM pragma_index_info(?) ORDER BY seqno`, ix.Name).Scan(&cols).Error; err != nil {
 			return nil, err
 		}
 		keys = append(keys, cols)

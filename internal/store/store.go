@@ -6,13 +6,11 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/glebarez/sqlite"
-	"gorm.io/driver/postgres"
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
@@ -33,9 +31,19 @@ type OpenOptions struct {
 	Redacted string
 	// HostPort names the server (or file) in connection errors.
 	HostPort string
-	// Schema is Airflow's [database] sql_alchemy_schema ("" = default search path).
-	Schema         string
+	// SearchPath is the search_path that puts Airflow's [database]
+	// sql_alchemy_schema first ("" = the server's default). PostgreSQL only.
+	SearchPath     string
 	ConnectTimeout time.Duration
+	// LockTimeout bounds every lock wait of a write transaction (0 = wait
+	// without bound). StatementTimeout bounds each statement (0 = off).
+	LockTimeout      time.Duration
+	StatementTimeout time.Duration
+	// QueryExecModeSet: the URL chose pgx's default_query_exec_mode itself.
+	QueryExecModeSet bool
+	// PgConfig parses a PostgreSQL DSN into the driver's configuration
+	// (TLS as libpq does it); nil = pgx.ParseConfig.
+	PgConfig func(dsn string) (*pgx.ConnConfig, error)
 	// DefaultTimezone is Airflow's [core] default_timezone, for naive dates.
 	DefaultTimezone *time.Location
 	Now             func() time.Time
@@ -61,9 +69,13 @@ func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
 		opts.Now = func() time.Time { return time.Now().UTC() }
 	}
 	var dialector gorm.Dialector
+	var pool *sql.DB
 	switch opts.Dialect {
 	case DialectPostgres:
-		dialector = postgres.New(postgres.Config{DSN: opts.DSN})
+		var err error
+		if pool, dialector, err = openPostgres(opts); err != nil {
+			return nil, err
+		}
 	case DialectSQLite:
 		dialector = sqlite.Open(opts.DSN)
 	default:
@@ -76,6 +88,9 @@ func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
 		DisableAutomaticPing:   true,
 	})
 	if err != nil {
+		if pool != nil {
+			_ = pool.Close()
+		}
 		return nil, connectError(opts, err)
 	}
 	sqlDB, err := db.DB()
@@ -92,6 +107,9 @@ func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
 	defer cancel()
 	if err := sqlDB.PingContext(pingCtx); err != nil {
 		_ = sqlDB.Close()
+		if ctx.Err() != nil {
+			return nil, interrupted(ctx, err)
+		}
 		return nil, connectError(opts, err)
 	}
 	s := &Store{db: db, sqlDB: sqlDB, dialect: opts.Dialect, opts: opts, now: opts.Now}
@@ -104,18 +122,10 @@ func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
 	sc, err := s.detectSchema(ctx)
 	if err != nil {
 		_ = sqlDB.Close()
-		return nil, err
+		return nil, s.classify(err)
 	}
 	s.schema = sc
 	return s, nil
-}
-
-func connectError(opts OpenOptions, err error) error {
-	msg := err.Error()
-	if errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "timeout") {
-		return fmt.Errorf("connect to %s at %s: timed out after %s", opts.Dialect, opts.HostPort, opts.ConnectTimeout)
-	}
-	return fmt.Errorf("connect to %s at %s: %w", opts.Dialect, opts.HostPort, err)
 }
 
 func (s *Store) sqliteHasTables(ctx context.Context) bool {

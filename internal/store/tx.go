@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -21,19 +22,48 @@ type Tx struct {
 	Now time.Time
 }
 
+// maxTxAttempts bounds InTx's retries after a unique-key violation.
+const maxTxAttempts = 4
+
 // InTx runs fn in one transaction; it commits when fn returns nil and rolls
 // back otherwise, so a failed command leaves nothing behind.
+//
+// A unique-key violation means a row appeared after fn read the table: the
+// scheduler or Airflow's UI created a run for a date dagctl was writing. The
+// whole transaction is then run again, so fn reads the new row and reports
+// the date as existing: each attempt stays all-or-nothing. fn must therefore
+// do its reading inside the transaction and keep no state across attempts
+// other than what it returns from the last one.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := s.CheckWritable(); err != nil {
 		return err
 	}
 	if !s.schema.uniqueKeysRead {
-		keys, err := s.readUniqueKeys(ctx, "dag_run")
+		var keys [][]string
+		err := s.read(ctx, func(db *gorm.DB) error {
+			var err error
+			keys, err = s.readUniqueKeys(ctx, db, "dag_run")
+			return err
+		})
 		if err != nil {
-			return fmt.Errorf("read dag_run unique keys: %w", err)
+			return fmt.Errorf("read dag_run unique keys: %w", s.classify(err))
 		}
 		s.schema.DagRunUniqueKeys, s.schema.uniqueKeysRead = keys, true
 	}
+	var err error
+	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
+		err = s.inTxOnce(ctx, fn)
+		if !isUniqueViolation(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		return interrupted(ctx, err)
+	}
+	return s.classify(err)
+}
+
+func (s *Store) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 	opts := &sql.TxOptions{}
 	base := s.db.WithContext(ctx)
 	var conn *sql.Conn
@@ -50,15 +80,94 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	return base.Transaction(func(db *gorm.DB) error {
 		tx := &Tx{s: s, db: db, conn: conn, ctx: ctx, Now: s.now().UTC().Truncate(time.Microsecond)}
-		if s.dialect == DialectSQLite {
-			// Take SQLite's write lock up front so concurrent writers queue
-			// (busy_timeout) instead of failing at their first write.
-			if err := db.Exec("UPDATE alembic_version SET version_num = version_num WHERE 0").Error; err != nil {
-				return fmt.Errorf("lock database: %w", err)
-			}
+		if err := s.beginWrite(db); err != nil {
+			return err
 		}
 		return fn(tx)
 	}, opts)
+}
+
+// beginWrite is the first statement of every write transaction.
+//
+// PostgreSQL: one round trip sets the transaction's lock and statement
+// timeouts and search_path (SET LOCAL: nothing outlives the transaction, so
+// nothing leaks to the next client of a pooled server connection) and asks
+// whether the server takes writes at all, so that a hot standby or a
+// read-only default is refused before anything is attempted.
+//
+// SQLite: take the write lock up front so concurrent writers queue
+// (busy_timeout) instead of failing at their first write.
+func (s *Store) beginWrite(db *gorm.DB) error {
+	switch s.dialect {
+	case DialectSQLite:
+		if err := db.Exec("UPDATE alembic_version SET version_num = version_num WHERE 0").Error; err != nil {
+			return fmt.Errorf("lock database: %w", err)
+		}
+	case DialectPostgres:
+		var st struct {
+			ReadOnly   string
+			InRecovery bool
+		}
+		q := `SELECT set_config('lock_timeout', ?, true) AS lt, set_config('statement_timeout', ?, true) AS st,
+			current_setting('transaction_read_only') AS read_only, pg_is_in_recovery() AS in_recovery`
+		args := []any{pgMillis(s.opts.LockTimeout), pgMillis(s.opts.StatementTimeout)}
+		if s.opts.SearchPath != "" {
+			q += `, set_config('search_path', ?, true) AS sp`
+			args = append(args, s.opts.SearchPath)
+		}
+		if err := db.Raw(q, args...).Scan(&st).Error; err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		switch {
+		case st.InRecovery:
+			return &ReadOnlyError{HostPort: s.opts.HostPort, Reason: "hot standby: the server is in recovery, a read replica"}
+		case st.ReadOnly == "on":
+			return &ReadOnlyError{HostPort: s.opts.HostPort, Reason: "default_transaction_read_only is on"}
+		}
+	}
+	return nil
+}
+
+// scan runs one query and scans its rows into dest, through read.
+func (s *Store) scan(ctx context.Context, dest any, query string, args ...any) error {
+	return s.read(ctx, func(db *gorm.DB) error { return db.Raw(query, args...).Scan(dest).Error })
+}
+
+// pgMillis is a duration as a PostgreSQL time setting; "0" turns it off.
+func pgMillis(d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%dms", max(d.Milliseconds(), 1))
+}
+
+// read runs fn with a handle for reading. With a schema set on PostgreSQL
+// the reads run in a read-only transaction whose search_path puts the schema
+// first (SET LOCAL, so a transaction pooler may hand the connection to
+// anyone afterwards); otherwise fn reads straight from the pool. A statement
+// timeout, when set, bounds the whole read; the driver cancels the
+// statement on the server when it expires.
+func (s *Store) read(ctx context.Context, fn func(db *gorm.DB) error) error {
+	if s.opts.StatementTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.opts.StatementTimeout)
+		defer cancel()
+	}
+	var err error
+	if s.dialect != DialectPostgres || s.opts.SearchPath == "" {
+		err = fn(s.db.WithContext(ctx))
+	} else {
+		err = s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+			if err := db.Exec("SELECT set_config('search_path', ?, true)", s.opts.SearchPath).Error; err != nil {
+				return fmt.Errorf("set search_path: %w", err)
+			}
+			return fn(db)
+		}, &sql.TxOptions{ReadOnly: true})
+	}
+	if err != nil && s.opts.StatementTimeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: the read ran longer than --statement-timeout %s", err, s.opts.StatementTimeout)
+	}
+	return err
 }
 
 // Store returns the store of the transaction (for schema questions).

@@ -28,9 +28,11 @@ type GlobalOptions struct {
 	User           string
 	RBAC           string
 	ConnectTimeout time.Duration
-	Output         string
-	NoHeaders      bool
-	Quiet          bool
+	// LockTimeout and StatementTimeout: nil = not given.
+	LockTimeout, StatementTimeout *time.Duration
+	Output                        string
+	NoHeaders                     bool
+	Quiet                         bool
 }
 
 // Factory is the small set of dependencies handed to every command.
@@ -68,16 +70,18 @@ func (f *Factory) Settings(ctx context.Context) (*config.Settings, error) {
 		osUser = u.Username
 	}
 	s, err := config.Load(ctx, config.Inputs{
-		DBFlag:             f.Global.DB,
-		ConfigFlag:         f.Global.ConfigFile,
-		ContextFlag:        f.Global.Context,
-		UserFlag:           f.Global.User,
-		RBACFlag:           f.Global.RBAC,
-		ConnectTimeoutFlag: f.Global.ConnectTimeout,
-		Getenv:             f.Getenv,
-		HomeDir:            home,
-		OSUser:             osUser,
-		RunCmd:             runShell,
+		DBFlag:               f.Global.DB,
+		ConfigFlag:           f.Global.ConfigFile,
+		ContextFlag:          f.Global.Context,
+		UserFlag:             f.Global.User,
+		RBACFlag:             f.Global.RBAC,
+		ConnectTimeoutFlag:   f.Global.ConnectTimeout,
+		LockTimeoutFlag:      f.Global.LockTimeout,
+		StatementTimeoutFlag: f.Global.StatementTimeout,
+		Getenv:               f.Getenv,
+		HomeDir:              home,
+		OSUser:               osUser,
+		RunCmd:               runShell,
 	})
 	if err != nil {
 		if errors.Is(err, config.ErrInvalid) {
@@ -107,14 +111,17 @@ func (f *Factory) Store(ctx context.Context) (*store.Store, error) {
 	}
 	timeout, _ := time.ParseDuration(s.ConnectTimeout.Value)
 	st, err := store.Open(ctx, store.OpenOptions{
-		Dialect:         s.URL.Dialect,
-		DSN:             s.URL.DSN(),
-		Redacted:        s.URL.Redacted(),
-		HostPort:        s.URL.HostPort(),
-		Schema:          s.Schema.Value,
-		ConnectTimeout:  timeout,
-		DefaultTimezone: loc,
-		Now:             f.Now,
+		Dialect:          s.URL.Dialect,
+		DSN:              s.URL.DSN(),
+		Redacted:         s.URL.Redacted(),
+		HostPort:         s.URL.HostPort(),
+		SearchPath:       s.URL.SearchPath(),
+		ConnectTimeout:   timeout,
+		LockTimeout:      s.LockWait,
+		StatementTimeout: s.StatementLimit,
+		QueryExecModeSet: s.URL.Query.Get("default_query_exec_mode") != "",
+		DefaultTimezone:  loc,
+		Now:              f.Now,
 	})
 	if err != nil {
 		return nil, err

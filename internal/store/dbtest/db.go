@@ -26,6 +26,8 @@ type DB struct {
 	Release string
 	// Path is the SQLite file's absolute path ("" for PostgreSQL).
 	Path string
+	// PgBouncer: URL and DSN go through the throwaway PgBouncer in transaction pooling mode.
+	PgBouncer bool
 
 	driver string // database/sql driver name: "pgx" or "sqlite"
 	dsn    string

@@ -96,6 +96,7 @@ type options struct {
 	sampleDAGs    bool
 	referenceRuns bool
 	compressed    bool
+	pgbouncer     bool // NewPostgres: connect through PgBouncer (ViaPgBouncer)
 }
 
 // WithSampleDAGs loads the rows Airflow writes when it serializes the fixture DAGs

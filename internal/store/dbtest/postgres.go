@@ -64,11 +64,16 @@ var (
 // test is skipped, or fails when CI is true.
 func NewPostgres(t testing.TB, release string, opts ...Option) *DB {
 	t.Helper()
-	layers, err := collect(opts).layers(Postgres, release)
+	o := collect(opts)
+	layers, err := o.layers(Postgres, release)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := requireCluster(t)
+	var b *bouncer
+	if o.pgbouncer {
+		b = requireBouncer(t, c)
+	}
 	tpl, err := c.template(release, layers)
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
@@ -85,8 +90,14 @@ func NewPostgres(t testing.TB, release string, opts ...Option) *DB {
 		driver:  "pgx",
 		dsn:     c.dsn(name),
 	}
+	if b != nil {
+		db.URL, db.dsn, db.PgBouncer = b.url(name), b.dsn(name), true
+	}
 	t.Cleanup(func() {
 		db.close()
+		if b != nil {
+			b.kill(name)
+		}
 		if t.Failed() {
 			c.keep(name)
 			t.Logf("dbtest: test failed; kept PostgreSQL database %s (%s); the cluster directory is kept when the tests end", name, db.URL)

@@ -120,6 +120,7 @@ func processAlive(pid int) bool {
 // shutdown stops the cluster and removes the process directory, or keeps it (with a note on
 // stderr) when a failed test left a PostgreSQL database in it.
 func shutdown() {
+	stopBouncer()
 	kept := stopCluster()
 	if procPath == "" {
 		return

@@ -1,0 +1,205 @@
+package store
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/dagctl/dagctl/internal/apperr"
+)
+
+// PostgreSQL error codes dagctl tells apart (Appendix A of its manual).
+const (
+	pgUniqueViolation     = "23505"
+	pgReadOnlyTransaction = "25006"
+	pgInvalidPassword     = "28P01"
+	pgInvalidAuth         = "28000"
+	pgUnknownDatabase     = "3D000"
+	pgLockNotAvailable    = "55P03"
+	pgQueryCanceled       = "57014"
+	pgProtocolViolation   = "08P01"
+	pgTooManyConnections  = "53300"
+	pgCannotConnectNow    = "57P03"
+	pgAdminShutdown       = "57P01"
+	pgInvalidParamValue   = "22023"
+	pgUndefinedObject     = "42704"
+	pgInsufficientPriv    = "42501"
+)
+
+// ErrNothingWritten ends every message about a write transaction that failed
+// and was rolled back.
+const nothingWritten = "nothing was written"
+
+// configError reports a DSN the driver cannot use (a bad option value, an
+// unreadable certificate file): bad input, exit 2, never a timeout.
+func configError(opts OpenOptions, err error) error {
+	msg := err.Error()
+	var pce *pgconn.ParseConfigError
+	if errors.As(err, &pce) {
+		// "cannot parse `<dsn>`: <why>" — the DSN holds the password: keep only the reason.
+		if u := pce.Unwrap(); u != nil {
+			msg = u.Error()
+		} else if _, after, ok := strings.Cut(msg, "`: "); ok {
+			msg = after
+		}
+	}
+	return apperr.Invalid("database URL %s: %s", opts.Redacted, msg)
+}
+
+// connectError names the real cause of a failed connection: a timeout only
+// when time really ran out, else what the server, the network or TLS said.
+func connectError(opts OpenOptions, err error) error {
+	where := fmt.Sprintf("connect to %s at %s", opts.Dialect, opts.HostPort)
+	if isTimeout(err) {
+		return fmt.Errorf("%s: timed out after %s (--connect-timeout)", where, opts.ConnectTimeout)
+	}
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) {
+		return configError(opts, err)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case pgInvalidPassword, pgInvalidAuth:
+			return fmt.Errorf("%s: authentication failed: %s", where, pgErr.Message)
+		case pgUnknownDatabase:
+			return fmt.Errorf("%s: %s", where, pgErr.Message)
+		case pgProtocolViolation:
+			if strings.Contains(pgErr.Message, "startup parameter") {
+				return fmt.Errorf("%s: the server or pooler refused a connection setting: %s (a transaction pooler such as PgBouncer accepts no 'options' in the URL: set the schema with [database] sql_alchemy_schema or the context's schema key instead)", where, pgErr.Message)
+			}
+		case pgTooManyConnections:
+			return fmt.Errorf("%s: the server has no free connection slot: %s", where, pgErr.Message)
+		case pgCannotConnectNow, pgAdminShutdown:
+			return fmt.Errorf("%s: the server is starting up or shutting down: %s", where, pgErr.Message)
+		}
+		return fmt.Errorf("%s: %s (SQLSTATE %s)", where, pgErr.Message, pgErr.Code)
+	}
+	if tls := tlsCause(err); tls != "" {
+		return fmt.Errorf("%s: TLS: %s", where, tls)
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return fmt.Errorf("%s: %v", where, opErr)
+	}
+	return fmt.Errorf("%s: %s", where, innermost(err))
+}
+
+// tlsCause describes a certificate problem, or "" when err is none.
+func tlsCause(err error) string {
+	var hostErr x509.HostnameError
+	var unknownCA x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &hostErr):
+		return "server certificate does not match the host name: " + hostErr.Error()
+	case errors.As(err, &unknownCA):
+		return "server certificate is not signed by a trusted root (sslrootcert): " + unknownCA.Error()
+	case errors.As(err, &invalid):
+		return "server certificate is not valid: " + invalid.Error()
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "tls:") || strings.Contains(msg, "x509:") {
+		return innermost(err)
+	}
+	if strings.Contains(msg, "server refused TLS connection") {
+		return "the server does not accept TLS (sslmode requires it)"
+	}
+	return ""
+}
+
+// innermost is the message of the deepest wrapped error, which for pgx's
+// connect errors is the cause without the DSN summary around it.
+func innermost(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err.Error()
+		}
+		err = u
+	}
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// interrupted reports a statement stopped because ctx ended (Ctrl-C,
+// SIGTERM): the cancel request already went to the server.
+func interrupted(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("timed out: %w", err)
+	}
+	return fmt.Errorf("interrupted; the statement was cancelled on the server: %w", context.Canceled)
+}
+
+// LockTimeoutError is a lock wait that ran out (exit 1).
+type LockTimeoutError struct {
+	Timeout string
+	Err     error
+}
+
+func (e *LockTimeoutError) Error() string {
+	return fmt.Sprintf("%v: still locked after lock_timeout %s by another transaction (another dagctl, or Airflow's scheduler or webserver working on the same rows); %s; try again, or raise --lock-timeout", e.Err, e.Timeout, nothingWritten)
+}
+func (e *LockTimeoutError) Unwrap() error { return e.Err }
+
+// ReadOnlyError is a write refused by a read-only server (exit 1).
+type ReadOnlyError struct {
+	HostPort, Reason string
+}
+
+func (e *ReadOnlyError) Error() string {
+	return fmt.Sprintf("the database server at %s is read-only (%s): writes need the primary; point dagctl at the primary's URL; %s", e.HostPort, e.Reason, nothingWritten)
+}
+
+// pgCode is the SQLSTATE of a PostgreSQL error in err's chain, or "".
+func pgCode(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}
+
+// isUniqueViolation reports whether err is a unique-key violation on any
+// dialect: PostgreSQL 23505, SQLite's UNIQUE constraint, MySQL's 1062.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	if pgCode(err) == pgUniqueViolation {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "Error 1062")
+}
+
+// classify turns driver errors of a statement into dagctl's messages: a lock
+// that was not granted in time, a read-only server, a statement timeout.
+// Other errors are returned unchanged.
+func (s *Store) classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch pgCode(err) {
+	case pgLockNotAvailable:
+		return &LockTimeoutError{Timeout: s.opts.LockTimeout.String(), Err: err}
+	case pgReadOnlyTransaction:
+		return &ReadOnlyError{HostPort: s.opts.HostPort, Reason: "the server refused a write in a read-only transaction"}
+	case pgQueryCanceled:
+		if s.opts.StatementTimeout > 0 && strings.Contains(err.Error(), "statement timeout") {
+			return fmt.Errorf("%w: a statement ran longer than --statement-timeout %s; %s", err, s.opts.StatementTimeout, nothingWritten)
+		}
+	}
+	return err
+}

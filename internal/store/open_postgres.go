@@ -1,0 +1,52 @@
+package store
+
+import (
+	"database/sql"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+)
+
+// cancelDeadlineDelay is how long an interrupted statement waits for the
+// server to confirm the cancel request before its connection is dropped.
+const cancelDeadlineDelay = 2 * time.Second
+
+// openPostgres builds the connection pool for a PostgreSQL URL so that it
+// works through a transaction pooler (PgBouncer in pool_mode=transaction, as
+// Airflow's Helm chart deploys it) with the URL Airflow uses:
+//   - no named prepared statements: pgx's default statement cache names them
+//     per connection, and a pooler hands the next transaction to another
+//     server connection ("prepared statement ... already exists/does not
+//     exist"). The exec mode sends each statement unnamed; a URL's own
+//     default_query_exec_mode still wins.
+//   - nothing session-level: sql_alchemy_schema is applied per transaction
+//     (Store.read, InTx), never as a startup "options" parameter, which
+//     PgBouncer refuses; locks are transaction-scoped.
+//   - an interrupted statement (Ctrl-C, SIGTERM, a deadline) is cancelled on
+//     the server with a cancel request, so no backend keeps waiting for a
+//     lock, or holding one, after dagctl has gone.
+func openPostgres(opts OpenOptions) (*sql.DB, gorm.Dialector, error) {
+	var cfg *pgx.ConnConfig
+	var err error
+	if opts.PgConfig != nil {
+		cfg, err = opts.PgConfig(opts.DSN)
+	} else {
+		cfg, err = pgx.ParseConfig(opts.DSN)
+	}
+	if err != nil {
+		return nil, nil, configError(opts, err)
+	}
+	if !opts.QueryExecModeSet {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: cancelDeadlineDelay}
+	}
+	db := stdlib.OpenDB(*cfg)
+	return db, postgres.New(postgres.Config{Conn: db}), nil
+}
