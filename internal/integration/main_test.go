@@ -19,7 +19,22 @@ type target struct {
 	Dialect, Release string
 }
 
+// pgbouncer is PostgreSQL reached through a throwaway PgBouncer in
+// pool_mode=transaction, with the same URL form a user would give.
+const pgbouncer = "pgbouncer"
+
+// pooledReleases are the releases whose suites also run through PgBouncer.
+var pooledReleases = []string{"2.10.5", "3.0.3"}
+
 func (tg target) String() string { return tg.Dialect + "/" + tg.Release }
+
+// SQL is the SQL dialect of the target's database.
+func (tg target) SQL() string {
+	if tg.Dialect == pgbouncer {
+		return dbtest.Postgres
+	}
+	return tg.Dialect
+}
 
 func (tg target) Major() int {
 	if tg.Release[0] == '2' {
@@ -36,14 +51,20 @@ func sampleTargets() []target {
 			out = append(out, target{d, r})
 		}
 	}
+	for _, r := range pooledReleases {
+		out = append(out, target{pgbouncer, r})
+	}
 	return out
 }
 
 // open creates a fresh database for tg with opts.
 func open(t *testing.T, tg target, opts ...dbtest.Option) *dbtest.DB {
 	t.Helper()
-	if tg.Dialect == dbtest.Postgres {
+	switch tg.Dialect {
+	case dbtest.Postgres:
 		return dbtest.NewPostgres(t, tg.Release, opts...)
+	case pgbouncer:
+		return dbtest.NewPostgres(t, tg.Release, append(opts, dbtest.ViaPgBouncer())...)
 	}
 	return dbtest.NewSQLite(t, tg.Release, opts...)
 }

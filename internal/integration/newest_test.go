@@ -54,7 +54,7 @@ func TestNewestDoctorNamesEachRelease(t *testing.T) {
 		var rep doctor.Report
 		res := r.JSON(t, &rep, "doctor")
 		if rep.AirflowVersion != want.name || rep.AirflowMajor != want.major || rep.AlembicRevision != dbtest.Revision(tg.Release) ||
-			!rep.Writable || rep.WriteRefusal != "" || rep.Dialect != tg.Dialect {
+			!rep.Writable || rep.WriteRefusal != "" || rep.Dialect != tg.SQL() {
 			t.Errorf("doctor: version %q major %d revision %q writable %t (%s) dialect %s; want %q %d %q writable",
 				rep.AirflowVersion, rep.AirflowMajor, rep.AlembicRevision, rep.Writable, rep.WriteRefusal, rep.Dialect,
 				want.name, want.major, dbtest.Revision(tg.Release))
@@ -312,7 +312,7 @@ func simulate34(t *testing.T, db *dbtest.DB) {
 func TestNewestAirflow34Simulation(t *testing.T) {
 	forEach(t, []target{{dbtest.Postgres, "3.3.0"}, {dbtest.SQLite, "3.3.0"}}, func(t *testing.T, tg target) {
 		var db *dbtest.DB
-		if tg.Dialect == dbtest.Postgres {
+		if tg.SQL() == dbtest.Postgres {
 			db = open(t, tg, dbtest.WithReferenceRuns())
 		} else {
 			db = open(t, tg) // no SQLite sample rows for 3.3.0
@@ -337,7 +337,7 @@ func TestNewestAirflow34Simulation(t *testing.T) {
 		// reconcile with no dagctl tables yet (it used to wait forever on SQLite).
 		reconcileWithin(t, r, db)
 
-		if tg.Dialect == dbtest.Postgres {
+		if tg.SQL() == dbtest.Postgres {
 			if len(dags) < 3 || len(runs) == 0 {
 				t.Fatalf("reads on the reference rows: %d dags, %d runs", len(dags), len(runs))
 			}
@@ -406,7 +406,7 @@ func TestNewestLogTemplateWithoutTable(t *testing.T) {
 	forEach(t, []target{{dbtest.Postgres, "3.3.0"}, {dbtest.SQLite, "3.3.0"}}, func(t *testing.T, tg target) {
 		db := open(t, tg)
 		db.SQL(t, "UPDATE alembic_version SET version_num = 'b4f1a7d2c903'")
-		if tg.Dialect == dbtest.Postgres {
+		if tg.SQL() == dbtest.Postgres {
 			db.SQL(t, "DROP TABLE log_template CASCADE")
 		} else {
 			db.SQL(t, "DROP TABLE log_template")

@@ -24,7 +24,7 @@ func TestConfCheckedAgainstParams(t *testing.T) {
 		from := `"default": 10, "description": null, "schema": {"__var": {}, "__type": "dict"}`
 		to := `"default": 10, "description": null, "schema": {"__var": {"type": "integer", "minimum": 1}, "__type": "dict"}`
 		set := "replace(data, ?, ?)"
-		if tg.Dialect == dbtest.Postgres {
+		if tg.SQL() == dbtest.Postgres {
 			set = "replace(data::text, ?, ?)::json"
 		}
 		if n := db.SQL(t, "UPDATE serialized_dag SET data = "+set+" WHERE dag_id = 'fx_tags_params'", from, to); n == 0 {

@@ -191,7 +191,7 @@ func TestRunsCreateSingleRunNow(t *testing.T) {
 }
 
 func TestRunsCreateConcurrentSamePrefix(t *testing.T) {
-	for _, tg := range []target{{dbtest.Postgres, "2.10.5"}, {dbtest.Postgres, "3.0.3"}, {dbtest.SQLite, "3.0.3"}} {
+	for _, tg := range []target{{dbtest.Postgres, "2.10.5"}, {dbtest.Postgres, "3.0.3"}, {dbtest.SQLite, "3.0.3"}, {pgbouncer, "2.10.5"}, {pgbouncer, "3.0.3"}} {
 		t.Run(tg.String(), func(t *testing.T) {
 			db := open(t, tg, dbtest.WithSampleDAGs())
 			r := runner(t, db)
