@@ -81,6 +81,9 @@ func Apply(ctx context.Context, st *store.Store, id string, action Action, user 
 		sum = Summarize(*fresh, freshRuns, tx.Now)
 		return nil
 	})
+	if err != nil && apperr.KindOf(err) == apperr.KindFailure {
+		err = fmt.Errorf("%s backfill %q: %w", action, id, err)
+	}
 	return sum, err
 }
 

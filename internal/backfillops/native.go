@@ -152,7 +152,10 @@ func topUp(tx *store.Tx, b *store.Backfill, now time.Time) (int, error) {
 			}
 		}
 	}
-	next := backfill.NextToCreate(items, created, active, b.MaxActiveRuns)
+	next, err := takeOutExisting(tx, b, runs, items, pos, backfill.NextToCreate(items, created, active, b.MaxActiveRuns))
+	if err != nil {
+		return 0, err
+	}
 	if len(next) == 0 {
 		return 0, nil
 	}
@@ -170,6 +173,70 @@ func topUp(tx *store.Tx, b *store.Backfill, now time.Time) (int, error) {
 		return 0, fmt.Errorf("start runs of backfill %q: %w", b.ID, err)
 	}
 	return len(idx), nil
+}
+
+// takeOutExisting drops from next the dates that got a run from elsewhere
+// (the scheduler, Airflow's UI or API) since the backfill was planned, and
+// records each as skipped, "already exists" — what Airflow 3 records in
+// backfill_dag_run.exception_reason for a date that already has a run. The
+// freed slots go to the following dates, so one taken date never stalls the
+// backfill: without this every pass would fail on the unique key.
+func takeOutExisting(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, items []backfill.Item, pos map[string]int, next []backfill.Item) ([]backfill.Item, error) {
+	for {
+		var from, to time.Time
+		for _, it := range next {
+			if it.Disposition != backfill.DispositionCreate {
+				continue
+			}
+			ld := runs[pos[it.RunID]].LogicalDate
+			if from.IsZero() || ld.Before(from) {
+				from = ld
+			}
+			if to.IsZero() || ld.After(to) {
+				to = ld
+			}
+		}
+		if from.IsZero() {
+			return next, nil
+		}
+		existing, err := tx.ExistingRuns(b.DagID, store.RunTypeManual, from, to)
+		if err != nil {
+			return nil, err
+		}
+		taken := 0
+		for _, it := range next {
+			if it.Disposition != backfill.DispositionCreate {
+				continue
+			}
+			i := pos[it.RunID]
+			ex, ok := existing[runs[i].LogicalDate.UnixMicro()]
+			if !ok || ex.RunID == it.RunID {
+				continue
+			}
+			if err := tx.MarkTaken(b.ID, runs[i].SortOrdinal, ex.RunID, backfill.ReasonAlreadyExists); err != nil {
+				return nil, err
+			}
+			items[i].Disposition, items[i].RunID = backfill.DispositionSkip, ex.RunID
+			runs[i].Disposition, runs[i].SkipReason, runs[i].RunID = store.DispositionSkip, backfill.ReasonAlreadyExists, ex.RunID
+			delete(pos, it.RunID)
+			pos[ex.RunID] = i
+			taken++
+		}
+		if taken == 0 {
+			return next, nil
+		}
+		active := 0
+		created := map[string]bool{}
+		for _, r := range runs {
+			if r.Created {
+				created[r.RunID] = true
+				if r.DagRunID != nil && r.State != "success" && r.State != "failed" {
+					active++
+				}
+			}
+		}
+		next = backfill.NextToCreate(items, created, active, b.MaxActiveRuns)
+	}
 }
 
 // taskRetries reads the DAG's task retries inside the transaction.

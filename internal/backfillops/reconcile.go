@@ -2,8 +2,11 @@ package backfillops
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/dagctl/dagctl/internal/apperr"
 	"github.com/dagctl/dagctl/internal/store"
 	"github.com/dagctl/dagctl/pkg/backfill"
 )
@@ -15,6 +18,27 @@ type Report struct {
 	Completed []string `json:"completed"` // backfills that finished in this pass
 	Expired   []string `json:"expired"`   // finished backfills past delete_after_days, now ToBeDeleted
 	Purged    []string `json:"purged"`
+	// Failed are the backfills this pass could not serve, with why; the
+	// others were served all the same.
+	Failed []Failure `json:"failed"`
+}
+
+// Failure is one backfill a pass could not serve.
+type Failure struct {
+	ID    string `json:"id"`
+	Error string `json:"error"`
+}
+
+// PassError says that some backfills of a pass failed (exit 1); the Report
+// returned with it holds what the pass did for the others.
+type PassError struct{ Failed []Failure }
+
+func (e *PassError) Error() string {
+	parts := make([]string, len(e.Failed))
+	for i, f := range e.Failed {
+		parts[i] = f.ID + ": " + f.Error
+	}
+	return fmt.Sprintf("%d backfill(s) failed: %s", len(e.Failed), strings.Join(parts, "; "))
 }
 
 // Reconcile makes one pass over all backfills (or only one): release
@@ -23,7 +47,7 @@ type Report struct {
 // locked (SKIP LOCKED on PostgreSQL), so passes on several hosts at once
 // never do the same work twice.
 func Reconcile(ctx context.Context, st *store.Store, only, user string) (Report, error) {
-	rep := Report{Completed: []string{}, Expired: []string{}, Purged: []string{}}
+	rep := Report{Completed: []string{}, Expired: []string{}, Purged: []string{}, Failed: []Failure{}}
 	var ids []string
 	if only != "" {
 		ids = []string{only}
@@ -48,10 +72,29 @@ func Reconcile(ctx context.Context, st *store.Store, only, user string) (Report,
 			return reconcileOne(tx, id, user, &rep)
 		})
 		if err != nil {
-			return rep, fmt.Errorf("reconcile %s: %w", id, err)
+			if ctx.Err() != nil || !perBackfill(err) {
+				return rep, fmt.Errorf("reconcile %s: %w", id, err)
+			}
+			// One backfill's trouble (a lock not granted in time, a row it
+			// cannot write) must not starve the ones after it.
+			rep.Failed = append(rep.Failed, Failure{ID: id, Error: err.Error()})
 		}
 	}
+	if len(rep.Failed) > 0 {
+		return rep, &PassError{Failed: rep.Failed}
+	}
 	return rep, nil
+}
+
+// perBackfill reports whether err concerns one backfill only, rather than
+// the database as a whole (unreachable, read-only, refused rights), after
+// which the rest of the pass would fail the same way.
+func perBackfill(err error) bool {
+	var ro *store.ReadOnlyError
+	if errors.As(err, &ro) || apperr.KindOf(err) != apperr.KindFailure {
+		return false
+	}
+	return !store.IsConnectionError(err)
 }
 
 func reconcileOne(tx *store.Tx, id, user string, rep *Report) error {

@@ -351,3 +351,16 @@ func (t *Tx) RunDBIDs(dagID string, runIDs []string) (map[string]int64, error) {
 	}
 	return t.runIDs(dagID, runs)
 }
+
+// MarkTaken records that a planned date of a backfill got a run from
+// elsewhere (the scheduler, Airflow's UI or API) before the backfill created
+// its own: the slot becomes a skip with reason, pointing at that run, as
+// Airflow 3 records such a date in backfill_dag_run.exception_reason.
+func (t *Tx) MarkTaken(backfillID string, sortOrdinal int, runID, reason string) error {
+	if err := t.db.Exec(`UPDATE dagctl_backfill_run SET disposition = ?, skip_reason = ?, run_id = ?, created = ?
+		WHERE backfill_id = ? AND sort_ordinal = ?`, DispositionSkip, reason, runID, t.s.boolArg(false),
+		backfillID, sortOrdinal).Error; err != nil {
+		return fmt.Errorf("record date %d of backfill %q as taken: %w", sortOrdinal, backfillID, err)
+	}
+	return nil
+}

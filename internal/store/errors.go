@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/x509"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net"
@@ -149,7 +150,13 @@ type LockTimeoutError struct {
 }
 
 func (e *LockTimeoutError) Error() string {
-	return fmt.Sprintf("%v: still locked after lock_timeout %s by another transaction (another dagctl, or Airflow's scheduler or webserver working on the same rows); %s; try again, or raise --lock-timeout", e.Err, e.Timeout, nothingWritten)
+	msg := e.Err.Error()
+	var pgErr *pgconn.PgError
+	if errors.As(e.Err, &pgErr) {
+		// The driver's "canceling statement due to lock timeout" says less than what follows.
+		msg = strings.Replace(msg, pgErr.Error(), "lock not granted", 1)
+	}
+	return fmt.Sprintf("%s: still locked after lock_timeout %s by another transaction (another dagctl, or Airflow's scheduler or webserver working on the same rows); %s; try again, or raise --lock-timeout", msg, e.Timeout, nothingWritten)
 }
 func (e *LockTimeoutError) Unwrap() error { return e.Err }
 
@@ -202,4 +209,18 @@ func (s *Store) classify(err error) error {
 		}
 	}
 	return err
+}
+
+// IsConnectionError reports whether err means the database could not be
+// reached or the connection broke (rather than one statement failing).
+func IsConnectionError(err error) bool {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || errors.Is(err, driver.ErrBadConn) {
+		return true
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return true
+	}
+	return pgconn.SafeToRetry(err) && pgCode(err) == ""
 }

@@ -159,9 +159,13 @@ type ServerInfo struct {
 	RoundTrip     time.Duration
 	DAGs          int64
 	Runs          int64
+	// ReadOnly says why the server takes no writes ("" when it does): a hot
+	// standby (read replica), or read-only transactions by default.
+	ReadOnly string
 }
 
-// ServerInfo measures a round trip and counts DAGs and runs.
+// ServerInfo measures a round trip, counts DAGs and runs, and asks whether
+// the server takes writes.
 func (s *Store) ServerInfo(ctx context.Context) (ServerInfo, error) {
 	var info ServerInfo
 	start := time.Now()
@@ -173,22 +177,41 @@ func (s *Store) ServerInfo(ctx context.Context) (ServerInfo, error) {
 		return info, fmt.Errorf("round trip: %w", err)
 	}
 	info.RoundTrip = time.Since(start)
-	q := "SELECT sqlite_version()"
-	if s.dialect == DialectPostgres {
-		q = "SHOW server_version"
-	}
-	if err := s.db.WithContext(ctx).Raw(q).Scan(&info.ServerVersion).Error; err != nil {
-		return info, fmt.Errorf("server version: %w", err)
-	}
-	if s.schema.HasTable("dag") {
-		if err := s.db.WithContext(ctx).Raw("SELECT count(*) FROM dag").Scan(&info.DAGs).Error; err != nil {
-			return info, fmt.Errorf("count dags: %w", err)
+	err := s.read(ctx, func(db *gorm.DB) error {
+		q := "SELECT sqlite_version()"
+		if s.dialect == DialectPostgres {
+			q = "SHOW server_version"
 		}
-	}
-	if s.schema.HasTable("dag_run") {
-		if err := s.db.WithContext(ctx).Raw("SELECT count(*) FROM dag_run").Scan(&info.Runs).Error; err != nil {
-			return info, fmt.Errorf("count runs: %w", err)
+		if err := db.Raw(q).Scan(&info.ServerVersion).Error; err != nil {
+			return fmt.Errorf("server version: %w", err)
 		}
-	}
-	return info, nil
+		if s.dialect == DialectPostgres {
+			var ro struct {
+				InRecovery bool
+				ReadOnly   string
+			}
+			if err := db.Raw(`SELECT pg_is_in_recovery() AS in_recovery,
+				current_setting('default_transaction_read_only') AS read_only`).Scan(&ro).Error; err != nil {
+				return fmt.Errorf("read-only check: %w", err)
+			}
+			switch {
+			case ro.InRecovery:
+				info.ReadOnly = "hot standby: the server is in recovery, a read replica; writes need the primary"
+			case ro.ReadOnly == "on":
+				info.ReadOnly = "default_transaction_read_only is on; writes need a read-write server"
+			}
+		}
+		if s.schema.HasTable("dag") {
+			if err := db.Raw("SELECT count(*) FROM dag").Scan(&info.DAGs).Error; err != nil {
+				return fmt.Errorf("count dags: %w", err)
+			}
+		}
+		if s.schema.HasTable("dag_run") {
+			if err := db.Raw("SELECT count(*) FROM dag_run").Scan(&info.Runs).Error; err != nil {
+				return fmt.Errorf("count runs: %w", err)
+			}
+		}
+		return nil
+	})
+	return info, err
 }

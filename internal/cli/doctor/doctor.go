@@ -85,8 +85,8 @@ func run(ctx context.Context, f *cmdutil.Factory) (*Report, error) {
 		AlembicRevision: sc.Revision,
 		AirflowVersion:  sc.Release,
 		AirflowMajor:    sc.Major,
-		Writable:        sc.Writable(),
-		WriteRefusal:    sc.WriteRefusal,
+		Writable:        sc.Writable() && info.ReadOnly == "",
+		WriteRefusal:    firstNonEmpty(sc.WriteRefusal, info.ReadOnly),
 		DAGs:            info.DAGs,
 		Runs:            info.Runs,
 		RoundTripMS:     float64(info.RoundTrip.Microseconds()) / 1000,
@@ -115,4 +115,13 @@ func rows(r *Report) output.Rows {
 		[]string{"rbac", r.RBAC},
 	)
 	return output.Rows{Headers: []string{"check", "value"}, Rows: kv}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

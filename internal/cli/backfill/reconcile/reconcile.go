@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,13 +45,18 @@ on DAGs.
 			for {
 				rep, err := pass(ctx, f)
 				if !loop {
-					if err != nil {
+					var partial *backfillops.PassError
+					if err != nil && !errors.As(err, &partial) {
 						return err
 					}
-					return print(f, rep)
+					if perr := print(f, rep); perr != nil {
+						return perr
+					}
+					return err
 				}
 				wait := interval
-				if err != nil {
+				var partial *backfillops.PassError
+				if err != nil && !errors.As(err, &partial) {
 					if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 						return nil
 					}
@@ -61,9 +67,13 @@ on DAGs.
 					// (doubling, at most 16 intervals or 5 minutes) so an outage is a few lines, not a flood.
 					failures++
 					wait = backoff(interval, failures)
-					f.IO.Infof("reconcile: pass failed (retry %d in %s): %v", failures, wait, f.Redact(err.Error()))
+					f.IO.Infof("reconcile: pass failed (retry %d in %s): %s", failures, wait, oneLine(f.Redact(err.Error())))
 					f.Close()
 				} else {
+					if partial != nil {
+						// The others were served; the next pass tries these again.
+						f.IO.Infof("reconcile: %s", oneLine(f.Redact(err.Error())))
+					}
 					if failures > 0 {
 						f.IO.Infof("reconcile: database reachable again after %d failed pass(es)", failures)
 					}
@@ -85,6 +95,8 @@ on DAGs.
 	cmd.Flags().DurationVar(&interval, "interval", 30*time.Second, "with --loop: time between passes")
 	return cmd
 }
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // backoff doubles the interval with each consecutive failure, up to 16
 // intervals and at most 5 minutes (never less than the interval itself).
