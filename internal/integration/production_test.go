@@ -231,7 +231,9 @@ func TestInterruptCancelsTheServerStatement(t *testing.T) {
 	go func() {
 		done <- app.Run(ctx, ios, []string{"--db", db.URL, "--lock-timeout", "0", "runs", "create", "--dag-id", "fx_daily_cron",
 			"--start-date", "2024-03-01", "--end-date", "2024-03-02"}, func(f *cmdutil.Factory) {
-			f.Getenv = func(k string) (string, bool) { return map[string]string{"DAGCTL_USER": "tester", "HOME": t.TempDir()}[k], k == "DAGCTL_USER" }
+			f.Getenv = func(k string) (string, bool) {
+				return map[string]string{"DAGCTL_USER": "tester", "HOME": t.TempDir()}[k], k == "DAGCTL_USER"
+			}
 		})
 	}()
 	waiting := `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dagctl' AND wait_event_type = 'Lock'`
