@@ -99,10 +99,22 @@ type setting struct {
 }
 
 func (s setting) from() string {
-	if s.source == "" {
-		return ""
+	if strings.HasPrefix(s.source, "env ") {
+		return " (from " + s.source + ")"
 	}
-	return " (from " + s.source + ")"
+	return ""
+}
+
+// label names a file setting in messages: "sslcert", "sslcert from env
+// PGSSLCERT", or "sslcert default" for libpq's ~/.postgresql file.
+func label(key string, s setting) string {
+	switch {
+	case !s.set:
+		return key + " default"
+	case strings.HasPrefix(s.source, "env "):
+		return key + " from " + s.source
+	}
+	return key
 }
 
 // Info is the TLS set-up ParseConfig chose; Describe reports it per
@@ -185,7 +197,13 @@ func ParseConfig(dsn string, env func(string) (string, bool), home string) (*pgx
 	rest = append(rest, kv{"sslmode", ModeDisable})
 	cfg, err := pgx.ParseConfig(formatDSN(rest))
 	if err != nil {
-		return nil, err
+		// pgx's message quotes the whole connection string (password
+		// masked) with the keys added above; keep only the reason.
+		msg := err.Error()
+		if i := strings.Index(msg, "`: "); strings.HasPrefix(msg, "cannot parse `") && i > 0 {
+			msg = msg[i+3:]
+		}
+		return nil, &Error{msg: "connection settings: " + oneLine(msg)}
 	}
 
 	b, err := newBuilder(st, home)
@@ -328,7 +346,7 @@ func (b *builder) loadRoots(root setting, home string) error {
 		b.verify = VerifyFull
 		return nil
 	}
-	path, what := root.value, "sslrootcert"+root.from()
+	path, what := root.value, label("sslrootcert", root)
 	if !root.set {
 		if home == "" {
 			if verifying {
@@ -336,7 +354,7 @@ func (b *builder) loadRoots(root setting, home string) error {
 			}
 			return nil
 		}
-		path, what = filepath.Join(home, ".postgresql", "root.crt"), "sslrootcert (libpq default)"
+		path = filepath.Join(home, ".postgresql", "root.crt")
 	}
 	data, err := os.ReadFile(path)
 	switch {
@@ -368,12 +386,12 @@ func (b *builder) loadRoots(root setting, home string) error {
 // sslkey, else ~/.postgresql/postgresql.key, must then exist, be private
 // (libpq refuses a key others can read) and match.
 func (b *builder) loadClientCert(cert, key, password setting, home string) error {
-	certPath, certWhat := cert.value, "sslcert"+cert.from()
+	certPath, certWhat := cert.value, label("sslcert", cert)
 	if !cert.set {
 		if home == "" {
 			return nil
 		}
-		certPath, certWhat = filepath.Join(home, ".postgresql", "postgresql.crt"), "sslcert (libpq default)"
+		certPath = filepath.Join(home, ".postgresql", "postgresql.crt")
 	}
 	certPEM, err := os.ReadFile(certPath)
 	switch {
@@ -386,12 +404,12 @@ func (b *builder) loadClientCert(cert, key, password setting, home string) error
 	case err != nil:
 		return settingErr("sslcert", certPath, "could not open certificate file %q (%s): %v", certPath, certWhat, unwrapPathErr(err))
 	}
-	keyPath, keyWhat := key.value, "sslkey"+key.from()
+	keyPath, keyWhat := key.value, label("sslkey", key)
 	if !key.set {
 		if home == "" {
 			return settingErr("sslkey", "", "certificate file %q (%s) is present but sslkey is not set and there is no home directory for ~/.postgresql/postgresql.key", certPath, certWhat)
 		}
-		keyPath, keyWhat = filepath.Join(home, ".postgresql", "postgresql.key"), "sslkey (libpq default)"
+		keyPath = filepath.Join(home, ".postgresql", "postgresql.key")
 	}
 	fi, err := os.Stat(keyPath)
 	switch {

@@ -172,6 +172,9 @@ func TestLibpqTLS(t *testing.T) {
 		if want := filepath.Join(home, ".postgresql", "root.crt"); r.state.RootCert != want || r.state.Verified != pgtls.VerifyFull {
 			t.Errorf("state %+v, want root cert %s", r.state, want)
 		}
+		compare(t, conninfo, home, true)
+		// and the same home with the wrong name: both refuse.
+		compare(t, dsn("127.0.0.1", "sslmode=verify-full"), home, false)
 	})
 
 	t.Run("require with a root certificate file present verifies the chain, as libpq does", func(t *testing.T) {
@@ -203,7 +206,7 @@ func TestLibpqTLS(t *testing.T) {
 			env    map[string]string
 			source string
 		}{
-			{dsn("localhost", "sslmode=bogus"), none, "connection string"},
+			{dsn("localhost", "sslmode=bogus"), none, "sslmode"},
 			{dsn("localhost", ""), map[string]string{"PGSSLMODE": "bogus"}, "env PGSSLMODE"},
 		} {
 			_, err := pgtls.ParseConfig(tc.dsn, lookup(tc.env), emptyHome)
