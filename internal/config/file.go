@@ -38,6 +38,8 @@ import (
 //	    rbac: enforce                # auto | enforce | off
 //	    schema: airflow              # Airflow's [database] sql_alchemy_schema
 //	    connect_timeout: 5s
+//	    sslmode: verify-full         # libpq TLS settings: sslmode, sslrootcert,
+//	    sslrootcert: ~/ca.pem        #   sslcert, sslkey, sslpassword
 //	  local:
 //	    db: "sqlite:////home/alice/airflow/airflow.db"
 //
@@ -61,6 +63,15 @@ type Context struct {
 	RBAC           string       `mapstructure:"rbac"`
 	Schema         string       `mapstructure:"schema"`
 	ConnectTimeout fileDuration `mapstructure:"connect_timeout"`
+
+	// libpq's TLS settings, added to the database URL's query when the URL
+	// does not set them (the URL's own query wins; see tlsKeys). For
+	// PostgreSQL only; sslpassword is masked in `config view`.
+	SSLMode     string `mapstructure:"sslmode"`
+	SSLRootCert string `mapstructure:"sslrootcert"`
+	SSLCert     string `mapstructure:"sslcert"`
+	SSLKey      string `mapstructure:"sslkey"`
+	SSLPassword string `mapstructure:"sslpassword"`
 }
 
 // fileDuration accepts "15s" or a number of seconds (see fileDecodeHook).
