@@ -1,12 +1,15 @@
 package pgtls
 
 import (
+	"context"
 	"crypto/tls"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // stateKey is where ParseConfig's AfterConnect leaves the TLSState in
@@ -161,4 +164,25 @@ func tlsCause(msg string) string {
 		}
 	}
 	return oneLine(msg)
+}
+
+// DescribeDB is Describe for one connection of a database/sql pool opened
+// with pgx/v5/stdlib (stdlib.OpenDB of a ParseConfig config): doctor calls
+// it with the store's *sql.DB.
+func DescribeDB(ctx context.Context, db *sql.DB) (TLSState, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return TLSState{}, err
+	}
+	defer conn.Close()
+	var st TLSState
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("not a pgx connection (%T)", dc)
+		}
+		st = Describe(c.Conn().PgConn())
+		return nil
+	})
+	return st, err
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/dagctl/dagctl/internal/config"
 	"github.com/dagctl/dagctl/internal/pgtls"
@@ -138,6 +139,23 @@ func TestLibpqTLS(t *testing.T) {
 			t.Errorf("message %q: want one line and no timeout", msg)
 		}
 		compare(t, conninfo, emptyHome, false)
+	})
+
+	t.Run("through database/sql (stdlib.OpenDB), as store.Open connects", func(t *testing.T) {
+		cfg, err := pgtls.ParseConfig(dsn("localhost", "sslmode=verify-full sslrootcert="+caFile), lookup(none), emptyHome)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := stdlib.OpenDB(*cfg)
+		defer db.Close()
+		st, err := pgtls.DescribeDB(context.Background(), db)
+		if err != nil || !st.Enabled || st.Verified != pgtls.VerifyFull || st.ServerCert != `"localhost" (Common Name)` {
+			t.Fatalf("err %v state %+v", err, st)
+		}
+		var ssl bool
+		if err := db.QueryRow(`SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()`).Scan(&ssl); err != nil || !ssl {
+			t.Errorf("server side: ssl %v err %v", ssl, err)
+		}
 	})
 
 	t.Run("verify-ca does not check the host name", func(t *testing.T) {
