@@ -189,6 +189,7 @@ func Load(ctx context.Context, in Inputs) (*Settings, error) {
 	s.URL = u
 	s.DB.Value = u.Redacted()
 	s.applyTLS(fst, u, in)
+	s.noteUnsupportedTLS(u)
 	s.noteConnectArgs(ctx, af)
 
 	// Schema: the context's, else Airflow's.

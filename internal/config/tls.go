@@ -81,6 +81,25 @@ func (s *Settings) applyTLS(fst *fileState, u *DBURL, in Inputs) {
 	}
 }
 
+// unsupportedTLSKeys are libpq TLS keywords the driver cannot honour; they
+// are left out of the DSN (see pgxIgnored), aloud.
+var unsupportedTLSKeys = []struct{ key, effect string }{
+	{"sslcrl", "revoked server certificates are not refused"},
+	{"sslcrldir", "revoked server certificates are not refused"},
+	{"sslcertmode", "a client certificate is sent whenever sslcert/sslkey (or ~/.postgresql/postgresql.crt) exist"},
+}
+
+func (s *Settings) noteUnsupportedTLS(u *DBURL) {
+	if u.Dialect != DialectPostgres {
+		return
+	}
+	for _, k := range unsupportedTLSKeys {
+		if u.Query.Get(k.key) != "" {
+			s.Notes = append(s.Notes, "the database URL sets "+k.key+", which dagctl's driver does not support; ignored: "+k.effect)
+		}
+	}
+}
+
 // noteConnectArgs warns that Airflow's sql_alchemy_connect_args, a Python
 // import path, cannot be used by dagctl: Airflow may verify TLS with it
 // where dagctl, silently ignoring it, would not.

@@ -140,3 +140,15 @@ contexts:
 		}
 	})
 }
+
+func TestUnsupportedTLSKeysNoted(t *testing.T) {
+	w := newWorld(t)
+	w.env["DAGCTL_DB"] = "postgresql://db/airflow?sslmode=verify-full&sslcrl=/etc/crl.pem"
+	s := w.load(w.inputs())
+	if len(s.Notes) != 1 || !strings.Contains(s.Notes[0], "sslcrl") || !strings.Contains(s.Notes[0], "revoked") {
+		t.Errorf("notes %q", s.Notes)
+	}
+	if strings.Contains(s.URL.DSN(), "sslcrl") {
+		t.Error("sslcrl reached the DSN: the server would refuse it as a parameter")
+	}
+}
