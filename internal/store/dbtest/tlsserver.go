@@ -25,6 +25,8 @@ type TLSOptions struct {
 	// HBA is pg_hba.conf. Empty: every user may connect over TCP with or without TLS, trusted:
 	//   local all all trust / hostssl all all 127.0.0.1/32 trust / host all all 127.0.0.1/32 trust
 	HBA string
+	// SSLOff turns TLS off (ssl = off) while keeping the files, for clients that require it.
+	SSLOff bool
 }
 
 // DefaultHBA is the pg_hba.conf a TLSServer uses when TLSOptions.HBA is empty.
@@ -214,6 +216,9 @@ func (s *TLSServer) writeFiles(opts TLSOptions) error {
 		return err
 	}
 	conf := fmt.Sprintf("ssl_cert_file = '%s'\nssl_key_file = '%s'\n", cert, key)
+	if opts.SSLOff {
+		conf += "ssl = off\n"
+	}
 	if opts.CAFile != "" {
 		ca, err := copyFile(opts.CAFile, "ca.crt")
 		if err != nil {
