@@ -29,6 +29,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/dagctl/dagctl/internal/apperr"
 	"github.com/dagctl/dagctl/internal/config"
 )
 
@@ -156,9 +157,20 @@ type Info struct {
 // Every host of a multi-host DSN gets its own TLS configurations with its
 // own host name check. The returned config's AfterConnect records the TLS
 // state for Describe: a caller that sets its own AfterConnect must call the
-// previous one. Errors are *Error (exit 2) for TLS settings, or pgx's parse
-// error (which redacts the password) for the rest.
+// previous one. Every error is an *Error naming the setting (wrapped as
+// apperr.KindInvalid, exit 2), one line, without the password.
 func ParseConfig(dsn string, env func(string) (string, bool), home string) (*pgx.ConnConfig, error) {
+	cfg, err := parseConfig(dsn, env, home)
+	if err != nil {
+		// Already of the exit-2 kind, whoever maps it: apperr's table sees
+		// KindInvalid; errors.Is(err, config.ErrInvalid) and errors.As(err,
+		// **Error) hold too.
+		return nil, apperr.Wrap(apperr.KindInvalid, err)
+	}
+	return cfg, nil
+}
+
+func parseConfig(dsn string, env func(string) (string, bool), home string) (*pgx.ConnConfig, error) {
 	if env == nil {
 		env = os.LookupEnv
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/dagctl/dagctl/internal/apperr"
 	"github.com/dagctl/dagctl/internal/config"
 	"github.com/dagctl/dagctl/internal/pgtls"
 )
@@ -93,6 +94,9 @@ func TestParseConfigFileErrors(t *testing.T) {
 			_, err := pgtls.ParseConfig(base+tc.dsn, lookup(tc.env), h)
 			if err == nil {
 				t.Fatal("no error")
+			}
+			if apperr.ExitCode(err) != apperr.ExitInvalid {
+				t.Errorf("exit code %d, want %d", apperr.ExitCode(err), apperr.ExitInvalid)
 			}
 			var te *pgtls.Error
 			if !errors.As(err, &te) || te.Setting != tc.setting || (tc.file != "" && te.File != tc.file) {
