@@ -218,11 +218,20 @@ func parseConfig(dsn string, env func(string) (string, bool), home string) (*pgx
 		return nil, &Error{msg: "connection settings: " + oneLine(msg)}
 	}
 
-	b, err := newBuilder(st, home)
+	hosts := append([]*pgconn.FallbackConfig{{Host: cfg.Host, Port: cfg.Port}}, cfg.Fallbacks...)
+	// libpq reads the certificate files only when it tries TLS, which it
+	// never does over a Unix socket: with sockets only, just the values
+	// are checked.
+	tcp := false
+	for _, h := range hosts {
+		if network, _ := pgconn.NetworkAddress(h.Host, h.Port); network != "unix" {
+			tcp = true
+		}
+	}
+	b, err := newBuilder(st, home, tcp)
 	if err != nil {
 		return nil, err
 	}
-	hosts := append([]*pgconn.FallbackConfig{{Host: cfg.Host, Port: cfg.Port}}, cfg.Fallbacks...)
 	var attempts []*pgconn.FallbackConfig
 	for _, h := range hosts {
 		for _, tc := range b.attempts(h.Host, h.Port) {
@@ -263,7 +272,7 @@ var modes = map[string]bool{
 	ModeRequire: true, ModeVerifyCA: true, ModeVerifyFull: true,
 }
 
-func newBuilder(st map[string]setting, home string) (*builder, error) {
+func newBuilder(st map[string]setting, home string, loadFiles bool) (*builder, error) {
 	b := &builder{mode: ModePrefer, verify: VerifyNone, sni: true, minVersion: tls.VersionTLS12}
 	mode := st["sslmode"]
 	if mode.set {
@@ -315,7 +324,7 @@ func newBuilder(st map[string]setting, home string) (*builder, error) {
 		}
 	}
 
-	if b.mode == ModeDisable {
+	if b.mode == ModeDisable || !loadFiles {
 		// libpq reads no certificate file when it will not use TLS.
 		return b, nil
 	}

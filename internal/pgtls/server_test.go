@@ -279,6 +279,15 @@ func TestLibpqTLS(t *testing.T) {
 		compare(t, dsn("localhost", "sslmode=verify-full sslrootcert="+caFile), emptyHome, true)
 	})
 
+	t.Run("a Unix socket: TLS does not apply, even under verify-full", func(t *testing.T) {
+		conninfo := fmt.Sprintf("host=%s port=%d user=postgres dbname=postgres sslmode=verify-full", srv.SocketDir(), srv.Port)
+		compare(t, conninfo, emptyHome, true)
+		r := connect(t, conninfo, none, emptyHome)
+		if r.err != nil || r.serverSSL || !r.state.Socket || !strings.Contains(r.state.String(), "Unix-domain socket") {
+			t.Fatalf("err %v state %+v", r.err, r.state)
+		}
+	})
+
 	t.Run("prefer encrypts by default", func(t *testing.T) {
 		r := connect(t, dsn("127.0.0.1", ""), none, emptyHome)
 		if r.err != nil || !r.serverSSL || r.state.Mode != "prefer" {

@@ -281,6 +281,9 @@ func (s *TLSServer) Configure(t testing.TB, opts TLSOptions) {
 	}
 }
 
+// SocketDir is the directory of the server's Unix socket (host= for a connection without TCP).
+func (s *TLSServer) SocketDir() string { return s.c.dir }
+
 // Addr is "127.0.0.1:port".
 func (s *TLSServer) Addr() string { return net.JoinHostPort(s.Host, fmt.Sprint(s.Port)) }
 
