@@ -188,7 +188,9 @@ func Load(ctx context.Context, in Inputs) (*Settings, error) {
 	}
 	s.URL = u
 	s.DB.Value = u.Redacted()
-	s.applyTLS(fst, u, in)
+	if err := s.applyTLS(fst, u, in); err != nil {
+		return nil, err
+	}
 	s.noteUnsupportedTLS(u)
 	s.noteConnectArgs(ctx, af)
 

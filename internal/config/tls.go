@@ -34,7 +34,7 @@ var tlsKeys = []tlsKey{
 // --db says exactly how to connect), and records where each effective TLS
 // setting comes from for `config view`: the URL, the config file, libpq's
 // PGSSL* variable (read by the driver), or libpq's default.
-func (s *Settings) applyTLS(fst *fileState, u *DBURL, in Inputs) {
+func (s *Settings) applyTLS(fst *fileState, u *DBURL, in Inputs) error {
 	s.TLS = map[string]Value{}
 	for _, k := range tlsKeys {
 		fileVal, fileSet := fst.pick(k.get)
@@ -49,6 +49,13 @@ func (s *Settings) applyTLS(fst *fileState, u *DBURL, in Inputs) {
 				s.Notes = append(s.Notes, k.key+" from "+fileVal.Source+" applies to PostgreSQL only; ignored for "+u.Dialect)
 			}
 			continue
+		}
+		if k.key == "sslmode" {
+			for _, v := range []Value{{Value: u.Query.Get(k.key), Source: "database URL " + u.Redacted() + " (" + s.DB.Source + ")"}, fileVal} {
+				if v.Value != "" && !sslModes[v.Value] {
+					return invalidf("sslmode %q from %s is not valid: use disable, allow, prefer, require, verify-ca or verify-full", v.Value, v.Source)
+				}
+			}
 		}
 		if urlVal := u.Query.Get(k.key); urlVal != "" {
 			shown := urlVal
@@ -79,7 +86,11 @@ func (s *Settings) applyTLS(fst *fileState, u *DBURL, in Inputs) {
 			s.TLS[k.key] = Value{Value: "prefer", Source: "libpq default"}
 		}
 	}
+	return nil
 }
+
+// sslModes are libpq's sslmode values.
+var sslModes = map[string]bool{"disable": true, "allow": true, "prefer": true, "require": true, "verify-ca": true, "verify-full": true}
 
 // unsupportedTLSKeys are libpq TLS keywords the driver cannot honour; they
 // are left out of the DSN (see pgxIgnored), aloud.

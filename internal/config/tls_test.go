@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -150,5 +151,23 @@ func TestUnsupportedTLSKeysNoted(t *testing.T) {
 	}
 	if strings.Contains(s.URL.DSN(), "sslcrl") {
 		t.Error("sslcrl reached the DSN: the server would refuse it as a parameter")
+	}
+}
+
+// A bad sslmode is a configuration mistake named with its source before any connection is
+// tried (it used to surface as a fake "timed out").
+func TestBadSSLMode(t *testing.T) {
+	w := newWorld(t)
+	w.env["DAGCTL_DB"] = "postgresql://airflow:Pw5ecret@db/airflow?sslmode=bogus"
+	err := w.loadErr(w.inputs())
+	if msg := err.Error(); !errors.Is(err, ErrInvalid) || !strings.Contains(msg, `sslmode "bogus" from database URL`) ||
+		!strings.Contains(msg, "env DAGCTL_DB") || strings.Contains(msg, "Pw5ecret") || strings.Contains(msg, "time") {
+		t.Errorf("err = %v", err)
+	}
+	w = newWorld(t)
+	w.env["DAGCTL_DB"] = "postgresql://db/airflow"
+	w.write(".config/dagctl/config.yaml", "sslmode: sometimes\n")
+	if err := w.loadErr(w.inputs()); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "config file") {
+		t.Errorf("config key: err = %v", err)
 	}
 }
