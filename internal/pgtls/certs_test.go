@@ -130,3 +130,48 @@ func copyTo(t *testing.T, src, dst string, mode os.FileMode) {
 		t.Fatal(err)
 	}
 }
+
+// intermediate returns a sub-CA signed by p, writing inter.crt.
+func (p *pki) intermediate(t *testing.T, name string) *pki {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.serial++
+	tpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(p.serial),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, p.ca, &key.PublicKey, p.caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(der)
+	sub := &pki{dir: t.TempDir(), ca: ca, caKey: key, serial: 100}
+	writePEM(t, sub.path("ca.crt"), "CERTIFICATE", der, 0o644)
+	return sub
+}
+
+// chainFile writes the concatenation of files (a certificate chain) to name in p's directory.
+func (p *pki) chainFile(t *testing.T, name string, files ...string) string {
+	t.Helper()
+	var all []byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	out := p.path(name)
+	if err := os.WriteFile(out, all, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -325,6 +325,33 @@ func TestLibpqTLS(t *testing.T) {
 		}
 	})
 
+	// A server certificate issued by an intermediate CA, the server sending the chain.
+	inter := ca.intermediate(t, "dagctl test intermediate")
+	leafCrt, leafKey := inter.issue(t, "server-leaf", "localhost", nil, nil, false)
+	chain := inter.chainFile(t, "server-chain.crt", leafCrt, inter.path("ca.crt"))
+	srv.Configure(t, dbtest.TLSOptions{CertFile: chain, KeyFile: leafKey})
+
+	t.Run("intermediate CA: the root verifies, the intermediate alone does not (as OpenSSL)", func(t *testing.T) {
+		good := dsn("localhost", "sslmode=verify-full sslrootcert="+caFile)
+		if r := connect(t, good, none, emptyHome); r.err != nil {
+			t.Errorf("root CA file: %v", r.err)
+		}
+		compare(t, good, emptyHome, true)
+		interOnly := dsn("localhost", "sslmode=verify-full sslrootcert="+inter.path("ca.crt"))
+		r := connect(t, interOnly, none, emptyHome)
+		if r.err == nil {
+			t.Error("an intermediate alone in sslrootcert was accepted as a trust anchor")
+		} else if msg := connectError(r); !strings.Contains(msg, "intermediate") || strings.Contains(msg, "\n") {
+			t.Errorf("message %q", msg)
+		}
+		compare(t, interOnly, emptyHome, false)
+		both := dsn("localhost", "sslmode=verify-full sslrootcert="+inter.chainFile(t, "both.crt", inter.path("ca.crt"), caFile))
+		if r := connect(t, both, none, emptyHome); r.err != nil {
+			t.Errorf("root and intermediate: %v", r.err)
+		}
+		compare(t, both, emptyHome, true)
+	})
+
 	// TLS required by pg_hba.conf, and client certificates.
 	clientCrt, clientKey := ca.issue(t, "client", "postgres", nil, nil, true)
 	srv.Configure(t, dbtest.TLSOptions{CertFile: cnCrt, KeyFile: cnKey, CAFile: caFile,

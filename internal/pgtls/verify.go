@@ -1,9 +1,11 @@
 package pgtls
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -42,7 +44,14 @@ func (v *verifier) verify(cs tls.ConnectionState) error {
 	for _, c := range certs[1:] {
 		opts.Intermediates.AddCert(c)
 	}
-	if _, err := certs[0].Verify(opts); err != nil {
+	chains, err := certs[0].Verify(opts)
+	if err == nil && !anchoredAtSelfSigned(chains) {
+		// OpenSSL, without X509_V_FLAG_PARTIAL_CHAIN (libpq does not set
+		// it), trusts a chain only up to a self-signed root: an intermediate
+		// alone in the root file is not enough, where Go would accept it.
+		err = errors.New("x509: the root certificate file holds no self-signed root for this chain, only an intermediate (OpenSSL: unable to get issuer certificate)")
+	}
+	if err != nil {
 		roots := "sslrootcert " + v.rootDesc
 		if v.rootDesc == "system" {
 			roots = "the system's trusted roots (sslrootcert=system)"
@@ -55,6 +64,16 @@ func (v *verifier) verify(cs tls.ConnectionState) error {
 			Reason: fmt.Sprintf("server certificate for %s does not match host name %q (sslmode=verify-full checks it; connect with the name the certificate holds, or use sslmode=verify-ca)", certNames(certs[0]), v.host)}
 	}
 	return nil
+}
+
+func anchoredAtSelfSigned(chains [][]*x509.Certificate) bool {
+	for _, ch := range chains {
+		root := ch[len(ch)-1]
+		if bytes.Equal(root.RawIssuer, root.RawSubject) && root.CheckSignatureFrom(root) == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
