@@ -18,18 +18,18 @@ const stateKey = "dagctl.pgtls.state"
 
 // TLSState says how one connection is protected, for doctor.
 type TLSState struct {
-	Enabled bool   // the connection is encrypted
-	Version string // "TLSv1.3"; "" when not encrypted
-	Cipher  string
-	Mode    string // the sslmode in effect; "" when the connection was not set up by ParseConfig
+	Enabled bool   `json:"enabled"`           // the connection is encrypted
+	Version string `json:"version,omitempty"` // "TLSv1.3"; "" when not encrypted
+	Cipher  string `json:"cipher,omitempty"`
+	Mode    string `json:"sslmode,omitempty"` // the sslmode in effect; "" when the connection was not set up by ParseConfig
 	// Verified is what was checked of the server certificate: VerifyNone,
 	// VerifyChain (a trusted root signed it) or VerifyFull (and the host
 	// name matches). VerifyNone when not encrypted.
-	Verified   Verification
-	RootCert   string // root certificate file or "system" used to verify; "" when none
-	ServerCert string // the server certificate's names, e.g. `"db.internal" (Common Name)`
-	ClientCert string // client certificate file sent, "" when none
-	Socket     bool   // a Unix-domain socket: TLS does not apply
+	Verified   Verification `json:"verified"`
+	RootCert   string       `json:"root_cert,omitempty"`   // root certificate file or "system" used to verify; "" when none
+	ServerCert string       `json:"server_cert,omitempty"` // the server certificate's names, e.g. `"db.internal" (Common Name)`
+	ClientCert string       `json:"client_cert,omitempty"` // client certificate file sent, "" when none
+	Socket     bool         `json:"socket,omitempty"`      // a Unix-domain socket: TLS does not apply
 }
 
 // String is one line for doctor, e.g. "on (TLSv1.3), server certificate
