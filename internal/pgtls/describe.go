@@ -135,7 +135,8 @@ func Explain(err error) (string, bool) {
 		return ve.Reason, true
 	}
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "28000" && strings.Contains(pe.Message, "no encryption") {
+	// "no encryption" since PostgreSQL 14, "SSL off" before.
+	if errors.As(err, &pe) && pe.Code == "28000" && (strings.Contains(pe.Message, "no encryption") || strings.Contains(pe.Message, "SSL off")) {
 		return "the server refuses connections without TLS for this user and database (pg_hba.conf hostssl): " +
 			"set sslmode=require, verify-ca or verify-full", true
 	}
@@ -149,7 +150,8 @@ func Explain(err error) (string, bool) {
 		strings.Contains(msg, "remote error: tls: bad certificate"):
 		return "the server refused the client certificate (sslcert/sslkey): " + tlsCause(msg), true
 	case strings.Contains(msg, "connection requires a valid client certificate"):
-		return "the server requires a client certificate: set sslcert and sslkey (default ~/.postgresql/postgresql.crt and .key)", true
+		return "the server requires a valid client certificate and did not accept one: check sslcert and sslkey " +
+			"(default ~/.postgresql/postgresql.crt and .key) and that the server's ssl_ca_file trusts their issuer", true
 	case strings.Contains(msg, "tls: "):
 		return "TLS handshake failed: " + tlsCause(msg), true
 	}

@@ -375,7 +375,7 @@ func TestLibpqTLS(t *testing.T) {
 		if r.err == nil {
 			t.Fatal("connected without the client certificate the server requires")
 		}
-		if msg := connectError(r); strings.Contains(msg, "\n") || strings.Contains(msg, "timed out") {
+		if msg := connectError(r); !strings.Contains(msg, "client certificate") || !strings.Contains(msg, "sslcert") || strings.Contains(msg, "\n") || strings.Contains(msg, "timed out") {
 			t.Errorf("message %q", msg)
 		}
 	})
