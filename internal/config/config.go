@@ -24,7 +24,10 @@
 // default_timezone, default "utc"); user (--user, DAGCTL_USER, config user,
 // the OS user); rbac (--rbac, DAGCTL_RBAC, config rbac, default auto);
 // connect timeout (flag, DAGCTL_CONNECT_TIMEOUT, config connect_timeout,
-// the URL's connect_timeout, default 10s). An empty DAGCTL_* variable counts
+// the URL's connect_timeout, default 10s); TLS (the URL's query, else config
+// sslmode/sslrootcert/sslcert/sslkey/sslpassword, else libpq's PGSSL*
+// variables, read by the driver). Airflow's sql_alchemy_connect_args cannot
+// be loaded: when set, a note says so. An empty DAGCTL_* variable counts
 // as unset; a set-but-empty AIRFLOW__* variable counts as set, as in Airflow.
 //
 // Errors from bad settings wrap ErrInvalid. No error, Value or View row
@@ -126,6 +129,13 @@ type Settings struct {
 
 	URL *DBURL // parsed DB, with Schema and the connect timeout applied
 
+	// TLS holds the effective libpq TLS settings (sslmode, sslrootcert,
+	// sslcert, sslkey, sslpassword masked) that something sets, with their
+	// source: the database URL's query, dagctl's config file (merged into
+	// URL's query when the URL does not set the key), a PGSSL* variable, or
+	// libpq's default (sslmode prefer). PostgreSQL only.
+	TLS map[string]Value
+
 	// Timeout is ConnectTimeout as a duration.
 	Timeout time.Duration
 	// LockWait and StatementLimit are LockTimeout and StatementTimeout as durations.
@@ -188,6 +198,11 @@ func Load(ctx context.Context, in Inputs) (*Settings, error) {
 	}
 	s.URL = u
 	s.DB.Value = u.Redacted()
+	if err := s.applyTLS(fst, u, in); err != nil {
+		return nil, err
+	}
+	s.noteUnsupportedTLS(u)
+	s.noteConnectArgs(ctx, af)
 
 	// Schema: the context's, else Airflow's.
 	if v, ok := fst.pick(func(c *Context) string { return c.Schema }); ok {
@@ -327,7 +342,7 @@ type Row struct {
 
 // View lists every setting with its value and source, the password masked.
 func (s *Settings) View() []Row {
-	return []Row{
+	rows := []Row{
 		{"db", s.DB.Value, s.DB.Source},
 		{"schema", s.Schema.Value, s.Schema.Source},
 		{"default_timezone", s.DefaultTimezone.Value, s.DefaultTimezone.Source},
@@ -341,6 +356,12 @@ func (s *Settings) View() []Row {
 		{"airflow_home", s.AirflowHome.Value, s.AirflowHome.Source},
 		{"airflow_config", s.AirflowConfig.Value, s.AirflowConfig.Source},
 	}
+	for _, k := range tlsKeys {
+		if v, ok := s.TLS[k.key]; ok {
+			rows = append(rows, Row{k.key, v.Value, v.Source})
+		}
+	}
+	return rows
 }
 
 // Secrets are the password forms known to the settings, for Redact.

@@ -38,6 +38,8 @@ import (
 //	    rbac: enforce                # auto | enforce | off
 //	    schema: airflow              # Airflow's [database] sql_alchemy_schema
 //	    connect_timeout: 5s
+//	    sslmode: verify-full         # libpq TLS settings: sslmode, sslrootcert,
+//	    sslrootcert: ~/ca.pem        #   sslcert, sslkey, sslpassword
 //	  local:
 //	    db: "sqlite:////home/alice/airflow/airflow.db"
 //
@@ -65,6 +67,15 @@ type Context struct {
 	// writes ("0" turns them off).
 	LockTimeout      fileLimit `mapstructure:"lock_timeout"`
 	StatementTimeout fileLimit `mapstructure:"statement_timeout"`
+
+	// libpq's TLS settings, added to the database URL's query when the URL
+	// does not set them (the URL's own query wins; see tlsKeys). For
+	// PostgreSQL only; sslpassword is masked in `config view`.
+	SSLMode     string `mapstructure:"sslmode"`
+	SSLRootCert string `mapstructure:"sslrootcert"`
+	SSLCert     string `mapstructure:"sslcert"`
+	SSLKey      string `mapstructure:"sslkey"`
+	SSLPassword string `mapstructure:"sslpassword"`
 }
 
 // fileLimit is a fileDuration that may be zero (off).

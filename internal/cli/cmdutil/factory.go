@@ -90,6 +90,11 @@ func (f *Factory) Settings(ctx context.Context) (*config.Settings, error) {
 		return nil, err
 	}
 	f.settings = s
+	// Notes: Airflow settings dagctl ignores (a _SECRET, sql_alchemy_connect_args),
+	// an unknown default_timezone, a TLS key the URL overrides.
+	for _, n := range s.Notes {
+		f.IO.Infof("warning: %s", n)
+	}
 	return s, nil
 }
 
@@ -104,11 +109,9 @@ func (f *Factory) Store(ctx context.Context) (*store.Store, error) {
 	if f.store != nil {
 		return f.store, nil
 	}
-	loc, err := s.Location()
-	if err != nil {
-		// Airflow falls back to UTC for a zone it cannot load; so do we, aloud.
-		f.IO.Infof("warning: %v", err)
-	}
+	// Airflow falls back to UTC for a zone it cannot load; so do we, aloud
+	// (the warning is one of the settings' notes, printed by Settings).
+	loc, _ := s.Location()
 	timeout, _ := time.ParseDuration(s.ConnectTimeout.Value)
 	st, err := store.Open(ctx, store.OpenOptions{
 		Dialect:          s.URL.Dialect,
