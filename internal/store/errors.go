@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dagctl/dagctl/internal/apperr"
+	"github.com/dagctl/dagctl/internal/pgtls"
 )
 
 // PostgreSQL error codes dagctl tells apart (Appendix A of its manual).
@@ -56,6 +57,9 @@ func configError(opts OpenOptions, err error) error {
 // when time really ran out, else what the server, the network or TLS said.
 func connectError(opts OpenOptions, err error) error {
 	where := fmt.Sprintf("connect to %s at %s", opts.Dialect, opts.HostPort)
+	if reason, ok := pgtls.Explain(err); ok {
+		return fmt.Errorf("%s: %s", where, reason)
+	}
 	if isTimeout(err) {
 		return fmt.Errorf("%s: timed out after %s (--connect-timeout)", where, opts.ConnectTimeout)
 	}

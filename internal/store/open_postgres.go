@@ -10,6 +10,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+
+	"github.com/dagctl/dagctl/internal/apperr"
 )
 
 // cancelDeadlineDelay is how long an interrupted statement waits for the
@@ -39,6 +41,9 @@ func openPostgres(opts OpenOptions) (*sql.DB, gorm.Dialector, error) {
 		cfg, err = pgx.ParseConfig(opts.DSN)
 	}
 	if err != nil {
+		if apperr.KindOf(err) == apperr.KindInvalid {
+			return nil, nil, err // pgtls names the setting and the file
+		}
 		return nil, nil, configError(opts, err)
 	}
 	if !opts.QueryExecModeSet {

@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/dagctl/dagctl/internal/apperr"
+	"github.com/dagctl/dagctl/internal/pgtls"
 )
 
 // Dialects.
@@ -151,6 +152,19 @@ func (s *Store) CheckWritable() error {
 		return nil
 	}
 	return apperr.Invalid("%s", s.schema.WriteRefusal)
+}
+
+// TLS describes the security of a connection of the pool: whether TLS is on
+// and what of the server certificate was verified. nil on SQLite.
+func (s *Store) TLS(ctx context.Context) (*pgtls.TLSState, error) {
+	if s.dialect != DialectPostgres {
+		return nil, nil
+	}
+	st, err := pgtls.DescribeDB(ctx, s.sqlDB)
+	if err != nil {
+		return nil, fmt.Errorf("describe TLS: %w", err)
+	}
+	return &st, nil
 }
 
 // ServerInfo is what doctor reports about the server.

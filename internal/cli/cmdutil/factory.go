@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5"
 	"os"
 	"os/exec"
 	"os/user"
@@ -16,6 +17,7 @@ import (
 	"github.com/dagctl/dagctl/internal/config"
 	"github.com/dagctl/dagctl/internal/iostreams"
 	"github.com/dagctl/dagctl/internal/output"
+	"github.com/dagctl/dagctl/internal/pgtls"
 	"github.com/dagctl/dagctl/internal/rbac"
 	"github.com/dagctl/dagctl/internal/store"
 )
@@ -123,8 +125,11 @@ func (f *Factory) Store(ctx context.Context) (*store.Store, error) {
 		LockTimeout:      s.LockWait,
 		StatementTimeout: s.StatementLimit,
 		QueryExecModeSet: s.URL.Query.Get("default_query_exec_mode") != "",
-		DefaultTimezone:  loc,
-		Now:              f.Now,
+		PgConfig: func(dsn string) (*pgx.ConnConfig, error) {
+			return pgtls.ParseConfig(dsn, f.Getenv, f.homeDir())
+		},
+		DefaultTimezone: loc,
+		Now:             f.Now,
 	})
 	if err != nil {
 		return nil, err
@@ -134,6 +139,16 @@ func (f *Factory) Store(ctx context.Context) (*store.Store, error) {
 	}
 	f.store = st
 	return st, nil
+}
+
+// homeDir is $HOME as the command sees it (so ~/.postgresql is the one libpq
+// would read), else the OS user's home.
+func (f *Factory) homeDir() string {
+	if h, ok := f.Getenv("HOME"); ok && h != "" {
+		return h
+	}
+	h, _ := os.UserHomeDir()
+	return h
 }
 
 // Close releases the store if it was opened.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dagctl/dagctl/internal/cli/cmdutil"
 	"github.com/dagctl/dagctl/internal/output"
+	"github.com/dagctl/dagctl/internal/pgtls"
 )
 
 // Report is the JSON shape of `dagctl doctor -o json`.
@@ -26,9 +27,12 @@ type Report struct {
 	DAGs            int64   `json:"dags"`
 	Runs            int64   `json:"runs"`
 	RoundTripMS     float64 `json:"round_trip_ms"`
-	User            string  `json:"user"`
-	RBAC            string  `json:"rbac"`
-	RBACEnforced    bool    `json:"rbac_enforced"`
+	// TLS is the connection's security (PostgreSQL): on or off, and what of
+	// the server certificate was verified.
+	TLS          *pgtls.TLSState `json:"tls,omitempty"`
+	User         string          `json:"user"`
+	RBAC         string          `json:"rbac"`
+	RBACEnforced bool            `json:"rbac_enforced"`
 }
 
 // NewCmdDoctor builds `dagctl doctor`.
@@ -70,6 +74,10 @@ func run(ctx context.Context, f *cmdutil.Factory) (*Report, error) {
 		return nil, fmt.Errorf("doctor: %w", err)
 	}
 	sc := st.Schema()
+	tls, err := st.TLS(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("doctor: %w", err)
+	}
 	_, status, err := f.RBACStatus(ctx)
 	if err != nil {
 		return nil, err
@@ -90,6 +98,7 @@ func run(ctx context.Context, f *cmdutil.Factory) (*Report, error) {
 		DAGs:            info.DAGs,
 		Runs:            info.Runs,
 		RoundTripMS:     float64(info.RoundTrip.Microseconds()) / 1000,
+		TLS:             tls,
 	}, nil
 }
 
@@ -111,6 +120,11 @@ func rows(r *Report) output.Rows {
 		[]string{"dags", strconv.FormatInt(r.DAGs, 10)},
 		[]string{"runs", strconv.FormatInt(r.Runs, 10)},
 		[]string{"round_trip_ms", strconv.FormatFloat(r.RoundTripMS, 'f', 2, 64)},
+	)
+	if r.TLS != nil {
+		kv = append(kv, []string{"tls", r.TLS.String()})
+	}
+	kv = append(kv,
 		[]string{"user", r.User},
 		[]string{"rbac", r.RBAC},
 	)
