@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"time"
 
@@ -50,8 +51,41 @@ func openPostgres(opts OpenOptions) (*sql.DB, gorm.Dialector, error) {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	}
 	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
-		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: cancelDeadlineDelay}
+		return &cancelWatcher{conn: c, delay: cancelDeadlineDelay}
 	}
 	db := stdlib.OpenDB(*cfg)
 	return db, postgres.New(postgres.Config{Conn: db}), nil
+}
+
+// cancelWatcher is what the driver does when a statement's context ends: it
+// sends the server a cancel request, and drops the connection only if the
+// server has not answered within delay.
+//
+// pgx's own CancelRequestContextWatcherHandler closes the cancel connection
+// as soon as the cancelled statement returns, which can be before PgBouncer
+// has finished forwarding the request; PgBouncer 1.18 (Debian 12's) then
+// dies ("bad client state" in disconnect_client), taking every client with
+// it. This one waits for the cancel connection to be closed by the other
+// side, as libpq does (fe-connect.c, internal_cancel), before the statement
+// returns.
+type cancelWatcher struct {
+	conn  *pgconn.PgConn
+	delay time.Duration
+	done  chan struct{}
+}
+
+func (h *cancelWatcher) HandleCancel(context.Context) {
+	h.done = make(chan struct{})
+	_ = h.conn.Conn().SetDeadline(time.Now().Add(h.delay))
+	go func() {
+		defer close(h.done)
+		ctx, cancel := context.WithTimeout(context.Background(), h.delay)
+		defer cancel()
+		_ = h.conn.CancelRequest(ctx)
+	}()
+}
+
+func (h *cancelWatcher) HandleUnwatchAfterCancel() {
+	<-h.done
+	_ = h.conn.Conn().SetDeadline(time.Time{})
 }
