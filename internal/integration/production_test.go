@@ -108,6 +108,7 @@ func TestPgBouncerOrdinarySequence(t *testing.T) {
 
 func TestConfigMistakesNameTheirCause(t *testing.T) {
 	db := open(t, target{dbtest.Postgres, "3.0.3"}, dbtest.WithSampleDAGs())
+	pooled := open(t, target{pgbouncer, "3.0.3"})
 	r := clitest.New(t, nil)
 	// TLS settings are checked before connecting, for a TCP host (on a unix
 	// socket libpq ignores them); a server option is checked by the server.
@@ -119,6 +120,8 @@ func TestConfigMistakesNameTheirCause(t *testing.T) {
 		{tcp + "&sslmode=bogus", "sslmode", 2},
 		{db.URL + "&lock_timeout=bogus", "lock_timeout", 1},
 		{tcp + "&sslmode=verify-full&sslrootcert=/nonexistent/root.crt", "/nonexistent/root.crt", 2},
+		// PgBouncer refuses the options startup parameter; the message says what to use instead.
+		{pooled.URL + "&options=-csearch_path%3Dpublic", "sql_alchemy_schema", 1},
 	}
 	for _, c := range cases {
 		res := r.Run(t, "--db", c.url, "dags", "list")
