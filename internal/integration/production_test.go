@@ -373,3 +373,29 @@ func TestReconcileRecordsATakenDateAndMovesOn(t *testing.T) {
 		})
 	}
 }
+
+func TestHotStandbyReadsAndRefusesWrites(t *testing.T) {
+	primary := open(t, target{dbtest.Postgres, "3.0.3"}, dbtest.WithSampleDAGs())
+	replica := dbtest.NewStandby(t, primary)
+	r := runner(t, replica)
+	var rep struct {
+		Writable     bool   `json:"writable"`
+		WriteRefusal string `json:"write_refusal"`
+	}
+	r.JSON(t, &rep, "doctor")
+	if rep.Writable || !strings.Contains(rep.WriteRefusal, "hot standby") {
+		t.Errorf("doctor on a standby: writable %v, refusal %q; want false, hot standby", rep.Writable, rep.WriteRefusal)
+	}
+	r.MustRun(t, 0, "dags", "list")
+	r.MustRun(t, 0, "runs", "list", "--dag-id", "fx_daily_cron")
+	for _, args := range [][]string{
+		{"runs", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-03-01", "--end-date", "2024-03-02"},
+		{"backfill", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-03-01", "--end-date", "2024-03-02"},
+	} {
+		res := r.Run(t, args...)
+		if res.Code != 1 || !strings.Contains(res.Stderr, "read-only (hot standby") || !strings.Contains(res.Stderr, "primary") ||
+			strings.Count(strings.TrimSpace(res.Stderr), "\n") != 0 || strings.Contains(res.Stderr, "SQLSTATE") {
+			t.Errorf("%s on a standby: exit %d, %q; want exit 1, one line: read-only, writes need the primary", args[:2], res.Code, res.Stderr)
+		}
+	}
+}
