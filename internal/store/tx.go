@@ -108,9 +108,14 @@ func (s *Store) beginWrite(db *gorm.DB) error {
 			ReadOnly   string
 			InRecovery bool
 		}
-		q := `SELECT set_config('lock_timeout', ?, true) AS lt, set_config('statement_timeout', ?, true) AS st,
+		q := `SELECT set_config('lock_timeout', ?, true) AS lt,
 			current_setting('transaction_read_only') AS read_only, pg_is_in_recovery() AS in_recovery`
-		args := []any{pgMillis(s.opts.LockTimeout), pgMillis(s.opts.StatementTimeout)}
+		args := []any{pgMillis(s.opts.LockTimeout)}
+		if s.opts.StatementTimeout > 0 {
+			// Off by default: then the server's (or the URL's options) setting stays.
+			q += `, set_config('statement_timeout', ?, true) AS st`
+			args = append(args, pgMillis(s.opts.StatementTimeout))
+		}
 		if s.opts.SearchPath != "" {
 			q += `, set_config('search_path', ?, true) AS sp`
 			args = append(args, s.opts.SearchPath)
