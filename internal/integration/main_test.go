@@ -1,6 +1,6 @@
 // Package integration runs dagctl end to end, in-process, against real
-// PostgreSQL databases and SQLite files loaded with Airflow's own schemas
-// and sample DAGs.
+// PostgreSQL and MySQL (MariaDB) databases and SQLite files loaded with
+// Airflow's own schemas and sample DAGs.
 package integration
 
 import (
@@ -31,7 +31,7 @@ func (tg target) Major() int {
 // sampleTargets are every database with the sample DAGs loaded.
 func sampleTargets() []target {
 	var out []target
-	for _, d := range []string{dbtest.Postgres, dbtest.SQLite} {
+	for _, d := range []string{dbtest.Postgres, dbtest.SQLite, dbtest.MySQL} {
 		for _, r := range dbtest.ReleasesWith(d, dbtest.WithSampleDAGs()) {
 			out = append(out, target{d, r})
 		}
@@ -42,8 +42,11 @@ func sampleTargets() []target {
 // open creates a fresh database for tg with opts.
 func open(t *testing.T, tg target, opts ...dbtest.Option) *dbtest.DB {
 	t.Helper()
-	if tg.Dialect == dbtest.Postgres {
+	switch tg.Dialect {
+	case dbtest.Postgres:
 		return dbtest.NewPostgres(t, tg.Release, opts...)
+	case dbtest.MySQL:
+		return dbtest.NewMySQL(t, tg.Release, opts...)
 	}
 	return dbtest.NewSQLite(t, tg.Release, opts...)
 }

@@ -220,9 +220,13 @@ func TestDoctorUnreachable(t *testing.T) {
 	if res.Code != 1 || !strings.Contains(res.Stderr, "127.0.0.1:1") || strings.Contains(res.Stderr+res.Stdout, "Sup3rS3cret") {
 		t.Errorf("unreachable doctor: exit %d %q", res.Code, res.Stderr)
 	}
-	res = r.Run(t, "doctor", "--db", "mysql://bob:Sup3rS3cret@db/airflow")
-	if res.Code != 2 || !strings.Contains(res.Stderr, "not supported") || strings.Contains(res.Stderr, "Sup3rS3cret") {
-		t.Errorf("mysql: exit %d %q", res.Code, res.Stderr)
+	res = r.Run(t, "doctor", "--db", "mysql://bob:Sup3rS3cret@127.0.0.1:1/airflow", "--connect-timeout", "2s")
+	if res.Code != 1 || !strings.Contains(res.Stderr, "127.0.0.1:1") || strings.Contains(res.Stderr+res.Stdout, "Sup3rS3cret") {
+		t.Errorf("unreachable mysql: exit %d %q", res.Code, res.Stderr)
+	}
+	res = r.Run(t, "doctor", "--db", "mysql://bob:Sup3rS3cret@db/airflow?ssl_mode=sometimes")
+	if res.Code != 2 || !strings.Contains(res.Stderr, "ssl_mode") || strings.Contains(res.Stderr, "Sup3rS3cret") {
+		t.Errorf("mysql bad ssl_mode: exit %d %q", res.Code, res.Stderr)
 	}
 	res = r.Run(t, "doctor", "--db", "::nope")
 	if res.Code != 2 {

@@ -66,6 +66,8 @@ func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
 		dialector = postgres.New(postgres.Config{DSN: opts.DSN})
 	case DialectSQLite:
 		dialector = sqlite.Open(opts.DSN)
+	case DialectMySQL:
+		dialector = mysqlDialector(opts)
 	default:
 		return nil, apperr.Invalid("database: dialect %q is not supported", opts.Dialect)
 	}
@@ -132,7 +134,7 @@ func (s *Store) Close() error { return s.sqlDB.Close() }
 // Schema returns what was detected at Open.
 func (s *Store) Schema() *Schema { return s.schema }
 
-// Dialect is "postgres" or "sqlite".
+// Dialect is "postgres", "sqlite" or "mysql".
 func (s *Store) Dialect() string { return s.dialect }
 
 // CheckWritable returns the refusal (exit 2) when writes are not allowed.
@@ -163,11 +165,7 @@ func (s *Store) ServerInfo(ctx context.Context) (ServerInfo, error) {
 		return info, fmt.Errorf("round trip: %w", err)
 	}
 	info.RoundTrip = time.Since(start)
-	q := "SELECT sqlite_version()"
-	if s.dialect == DialectPostgres {
-		q = "SHOW server_version"
-	}
-	if err := s.db.WithContext(ctx).Raw(q).Scan(&info.ServerVersion).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw(s.versionQuery()).Scan(&info.ServerVersion).Error; err != nil {
 		return info, fmt.Errorf("server version: %w", err)
 	}
 	if s.schema.HasTable("dag") {
