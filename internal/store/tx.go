@@ -22,7 +22,7 @@ type Tx struct {
 	// pendingDDL: dagctl's tables are to be created before the first write
 	// to them (MySQL, where DDL cannot be rolled back).
 	pendingDDL bool
-	ctx       context.Context
+	ctx        context.Context
 	// Now is the transaction's clock reading, used for every timestamp it writes.
 	Now time.Time
 }
