@@ -198,9 +198,15 @@ func TestRunsGet(t *testing.T) {
 
 // Airflow's own reference rows read back through dagctl: the 2.x pickled conf decodes.
 func TestRunsGetReadsAirflowReferenceRows(t *testing.T) {
-	for _, rel := range dbtest.ReleasesWith(dbtest.Postgres, dbtest.WithReferenceRuns()) {
-		t.Run(rel, func(t *testing.T) {
-			db := dbtest.NewPostgres(t, rel, dbtest.WithReferenceRuns())
+	var targets []target
+	for _, d := range []string{dbtest.Postgres, dbtest.MySQL} {
+		for _, rel := range dbtest.ReleasesWith(d, dbtest.WithReferenceRuns()) {
+			targets = append(targets, target{d, rel})
+		}
+	}
+	for _, tg := range targets {
+		t.Run(tg.String(), func(t *testing.T) {
+			db := open(t, tg, dbtest.WithReferenceRuns())
 			r := runner(t, db)
 			var runs []shared.RunView
 			r.JSON(t, &runs, "runs", "list", "--dag-id", "fx_daily_cron", "--run-type", "manual")
