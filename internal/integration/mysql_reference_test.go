@@ -240,3 +240,34 @@ func TestMySQLBackfillCreateMatchesAirflowReferenceRow(t *testing.T) {
 		t.Errorf("backfill get: %s .. %s", got.StartDate, got.EndDate)
 	}
 }
+
+// `dagctl db migrate` creates dagctl's own tables with MySQL DDL, once; the
+// second run changes nothing, and a backfill then uses them.
+func TestMySQLDBMigrate(t *testing.T) {
+	db := dbtest.NewMySQL(t, "2.10.5", dbtest.WithSampleDAGs())
+	r := runner(t, db)
+	r.MustRun(t, 0, "db", "migrate")
+	tables := strings.Join(db.Tables(t), ",")
+	for _, want := range []string{"dagctl_backfill", "dagctl_backfill_run", "dagctl_meta"} {
+		if !strings.Contains(tables, want) {
+			t.Errorf("%s missing after db migrate: %s", want, tables)
+		}
+	}
+	if v := db.ScalarString(t, "SELECT value FROM dagctl_meta WHERE `key` = 'schema_version'"); v != "1" {
+		t.Errorf("schema_version = %q", v)
+	}
+	// Ids compare as Airflow's do: case-sensitively (utf8mb3_bin).
+	if c := db.ScalarString(t, `SELECT collation_name FROM information_schema.columns
+		WHERE table_schema = DATABASE() AND table_name = 'dagctl_backfill_run' AND column_name = 'run_id'`); c != "utf8mb3_bin" {
+		t.Errorf("dagctl_backfill_run.run_id collation %q, want utf8mb3_bin like dag_run.run_id", c)
+	}
+	before := db.Checksum(t)
+	r.MustRun(t, 0, "db", "migrate")
+	if db.Checksum(t) != before {
+		t.Error("a second db migrate changed the database")
+	}
+	createBackfill(t, r, "--dag-id", "fx_daily_cron", "--start-date", "2024-02-01", "--end-date", "2024-02-02")
+	if n := db.ScalarInt(t, "SELECT count(*) FROM dagctl_backfill_run"); n != 2 {
+		t.Errorf("%d backfill dates, want 2", n)
+	}
+}
