@@ -109,3 +109,30 @@ func TestMySQLConnectTimeout(t *testing.T) {
 		t.Errorf("WithConnectTimeout: %v", cfg.Timeout)
 	}
 }
+
+// A MySQL URL goes through the same layers as a PostgreSQL one; its
+// connect_timeout is a layer of its own, and config view masks the password.
+func TestMySQLURLThroughTheLayers(t *testing.T) {
+	const pw = "My5qlPw"
+	w := newWorld(t)
+	w.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = "mysql+mysqldb://airflow:" + pw + "@db:3306/airflow?connect_timeout=4"
+	s := w.load(w.inputs())
+	if s.URL.Dialect != DialectMySQL || s.DB.Source != "env AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" {
+		t.Fatalf("db = %+v (%s)", s.DB, s.URL.Dialect)
+	}
+	if s.Timeout != 4*time.Second || s.ConnectTimeout.Source != "database URL connect_timeout" {
+		t.Errorf("connect timeout %v from %q", s.Timeout, s.ConnectTimeout.Source)
+	}
+	if cfg := mustMySQL(t, s.URL); cfg.Timeout != 4*time.Second || cfg.Passwd != pw {
+		t.Errorf("DSN timeout %v", cfg.Timeout)
+	}
+	for _, row := range s.View() {
+		if strings.Contains(row.Value, pw) {
+			t.Errorf("config view shows the password: %+v", row)
+		}
+	}
+	w.env["DAGCTL_DB"] = "mysql://u:" + pw + "@other/af"
+	if s := w.load(w.inputs()); s.URL.Host != "other" || s.DB.Value != "mysql://u:xxxxx@other/af" {
+		t.Errorf("DAGCTL_DB layer: %+v", s.DB)
+	}
+}
