@@ -15,7 +15,7 @@ export PATH := $(PATH):/usr/local/go/bin
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dagctl
 
-# go vet plus every test, unit and integration (real PostgreSQL and SQLite), plus a short fuzz run.
+# go vet plus every test, unit and integration (real PostgreSQL, MariaDB and SQLite), plus a short fuzz run.
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...

@@ -37,7 +37,7 @@ func NewRootCmd(f *cmdutil.Factory) *cobra.Command {
 		Short: "Airflow DAG runs and backfills, straight from the metadata database",
 		Long: `dagctl lists DAGs, lists and creates DAG runs, and creates, follows, pauses,
 cancels and deletes backfills by talking directly to Apache Airflow's metadata
-database (PostgreSQL or SQLite; Airflow 2.7–2.11 and 3.x). It writes the rows
+database (PostgreSQL, MySQL or SQLite; Airflow 2.7–2.11 and 3.x). It writes the rows
 Airflow itself writes, so a running Airflow scheduler picks them up.
 
 ` + exitCodesHelp,

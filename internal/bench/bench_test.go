@@ -1,7 +1,8 @@
 // Package bench measures dagctl on big databases, each figure next to its
 // baseline measured in the same run: runs create vs COPY of the same rows,
 // backfill create vs COPY, runs list pages and their plans, streaming 1M
-// runs, dags list over 5,000 DAGs, and start-up time.
+// runs, dags list over 5,000 DAGs, start-up time, and the 10,000-date
+// backfill on MySQL (MariaDB) vs multi-row INSERTs of the same rows.
 //
 // The benchmarks seed about 1.4 GB of PostgreSQL data and take minutes, so
 // they run only with DAGCTL_BENCH=1 (scripts/bench.sh, `make bench`). Each

@@ -285,7 +285,7 @@ func Load(ctx context.Context, in Inputs) (*Settings, error) {
 	default:
 		if d, v, ok := fst.timeout(); ok {
 			s.Timeout, src = d, v.Source
-		} else if t := u.Query.Get("connect_timeout"); u.Dialect == DialectPostgres && t != "" {
+		} else if t := u.Query.Get("connect_timeout"); u.Dialect != DialectSQLite && t != "" {
 			var n int
 			fmt.Sscan(t, &n) // validated by ParseDBURL
 			s.Timeout, src = time.Duration(n)*time.Second, "database URL connect_timeout"

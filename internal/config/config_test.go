@@ -293,7 +293,7 @@ func TestConfigFileErrors(t *testing.T) {
 			"connect_timeout: soon\n",
 		"contexts: [\n", // YAML syntax
 		"rbac: maybe\n", // bad mode
-		"db: mysql://u:" + pw + "@h/db\n",
+		"db: mysql://u:" + pw + "@h/db?ssl_mode=sometimes\n",
 	} {
 		w := newWorld(t)
 		w.write(".config/dagctl/config.yaml", yml)
@@ -658,7 +658,7 @@ func TestNoPasswordInErrors(t *testing.T) {
 	cases := map[string]func(w *world) Inputs{
 		"flag mysql": func(w *world) Inputs {
 			in := w.inputs()
-			in.DBFlag = "mysql://u:" + pw + "@h/db"
+			in.DBFlag = "mysql://u:" + pw + "@h/db?charset=latin1"
 			return in
 		},
 		"flag bad port": func(w *world) Inputs {

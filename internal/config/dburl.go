@@ -16,13 +16,14 @@ import (
 const (
 	DialectPostgres = "postgres"
 	DialectSQLite   = "sqlite"
+	DialectMySQL    = "mysql"
 )
 
 // DBURL is a parsed SQLAlchemy database URL, the kind Airflow users put in
 // sql_alchemy_conn. The password is kept unexported: String, Redacted and
 // HostPort never show it, only DSN (for the driver) contains it.
 type DBURL struct {
-	Dialect string // DialectPostgres or DialectSQLite
+	Dialect string // DialectPostgres, DialectSQLite or DialectMySQL
 	Scheme  string // as written, e.g. "postgresql+psycopg2"
 
 	// PostgreSQL. Host may be a socket directory ("/var/run/postgresql") or a
@@ -56,8 +57,8 @@ var sqlalchemyURL = regexp.MustCompile(`^(?P<name>[\w+]+)://` +
 	`(?:/(?P<database>[^?]*))?` +
 	`(?:\?(?P<query>.*))?`)
 
-// secretQueryKeys are libpq keywords whose values are secrets.
-var secretQueryKeys = map[string]bool{"password": true, "sslpassword": true}
+// secretQueryKeys are libpq (and MySQL driver) keywords whose values are secrets.
+var secretQueryKeys = map[string]bool{"password": true, "sslpassword": true, "passwd": true}
 
 // ParseDBURL parses a SQLAlchemy URL as Airflow accepts it for
 // sql_alchemy_conn: postgresql://, postgres:// (Airflow rewrites it to
@@ -93,16 +94,19 @@ func ParseDBURL(raw string) (*DBURL, error) {
 	case "sqlite":
 		u.Dialect = DialectSQLite
 	case "mysql", "mariadb":
-		return nil, invalidf("database URL %s: mysql is not supported yet (dagctl supports postgresql and sqlite)", u.redacted)
+		u.Dialect = DialectMySQL
 	default:
-		return nil, invalidf("database URL %s: unsupported dialect %q (dagctl supports postgresql and sqlite)", u.redacted, dialect)
+		return nil, invalidf("database URL %s: unsupported dialect %q (dagctl supports postgresql, mysql and sqlite)", u.redacted, dialect)
 	}
 
 	q, _ := group("query")
 	u.Query = parseQSL(q)
 
-	if u.Dialect == DialectSQLite {
+	switch u.Dialect {
+	case DialectSQLite:
 		return u, u.parseSQLite(raw, group)
+	case DialectMySQL:
+		return u, u.parseMySQL(group)
 	}
 	return u, u.parsePostgres(group)
 }
@@ -327,6 +331,9 @@ func (u *DBURL) HostPort() string {
 	if u.Dialect == DialectSQLite {
 		return u.Path
 	}
+	if u.Dialect == DialectMySQL {
+		return u.mysqlHostPort()
+	}
 	if u.Host == "" {
 		if u.Port != "" {
 			return "local socket (port " + u.Port + ")"
@@ -409,6 +416,9 @@ func (u *DBURL) DSN() string {
 			}
 		}
 		return u.Path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(" + strconv.FormatInt(ms, 10) + ")"
+	}
+	if u.Dialect == DialectMySQL {
+		return u.mysqlDSN()
 	}
 	var kv []string
 	add := func(k, v string) {

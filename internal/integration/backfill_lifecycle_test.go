@@ -74,7 +74,7 @@ func TestBackfillFailedRunFailsBackfillAndWaitExit(t *testing.T) {
 }
 
 func TestBackfillWaitSucceedsOnAirflow2ByToppingUp(t *testing.T) {
-	for _, tg := range []target{{dbtest.Postgres, "2.10.5"}, {dbtest.SQLite, "2.10.5"}, {pgbouncer, "2.10.5"}} {
+	for _, tg := range []target{{dbtest.Postgres, "2.10.5"}, {dbtest.SQLite, "2.10.5"}, {pgbouncer, "2.10.5"}, {dbtest.MySQL, "2.10.5"}} {
 		t.Run(tg.String(), func(t *testing.T) {
 			db := open(t, tg, dbtest.WithSampleDAGs())
 			r := runner(t, db)

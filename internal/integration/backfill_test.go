@@ -147,7 +147,7 @@ func TestBackfillOverlap(t *testing.T) {
 }
 
 func TestBackfillOverlapRace(t *testing.T) {
-	for _, tg := range []target{{dbtest.Postgres, "2.10.5"}, {dbtest.Postgres, "3.0.3"}, {dbtest.SQLite, "3.0.3"}, {pgbouncer, "2.10.5"}, {pgbouncer, "3.0.3"}} {
+	for _, tg := range []target{{dbtest.Postgres, "2.10.5"}, {dbtest.Postgres, "3.0.3"}, {dbtest.SQLite, "3.0.3"}, {pgbouncer, "2.10.5"}, {pgbouncer, "3.0.3"}, {dbtest.MySQL, "2.10.5"}} {
 		t.Run(tg.String(), func(t *testing.T) {
 			db := open(t, tg, dbtest.WithSampleDAGs())
 			r := runner(t, db)

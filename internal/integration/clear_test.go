@@ -1,7 +1,10 @@
 package integration
 
 import (
+	"math"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/dagctl/dagctl/internal/store/dbtest"
 )
@@ -107,5 +110,47 @@ func TestReprocessClearsOnSQLite(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The same on MySQL (MariaDB, server zone +05:30), on Airflow 2.10.5's own
+// reference run: a finished try is copied to task_instance_history as it was,
+// an unfinished one is recorded failed with end_date now and its duration.
+func TestReprocessClearsOnMySQL(t *testing.T) {
+	db := dbtest.NewMySQL(t, "2.10.5", dbtest.WithReferenceRuns())
+	r := runner(t, db)
+	runID := db.ScalarString(t, "SELECT run_id FROM dag_run WHERE id = 1")
+	db.SQL(t, "UPDATE dag_run SET execution_date = '2024-06-15 00:00:00', state = 'success', start_date = '2024-07-01 00:00:00', end_date = '2024-07-01 00:10:00' WHERE id = 1")
+	tasks := db.QueryRows(t, "SELECT task_id FROM task_instance WHERE run_id = ? ORDER BY task_id", runID)
+	if len(tasks) != 2 {
+		t.Fatalf("reference run has %d task instances, want 2", len(tasks))
+	}
+	done, running := text(tasks[0][0]), text(tasks[1][0])
+	db.SQL(t, "UPDATE task_instance SET state = 'success', try_number = 1, max_tries = 0, start_date = '2024-07-01 00:00:00', end_date = '2024-07-01 00:05:00', duration = 300 WHERE run_id = ? AND task_id = ?", runID, done)
+	db.SQL(t, "UPDATE task_instance SET state = 'running', try_number = 1, max_tries = 0, start_date = '2024-07-01 00:00:00' WHERE run_id = ? AND task_id = ?", runID, running)
+	r.MustRun(t, 0, "backfill", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-06-15", "--end-date", "2024-06-15", "--reprocess", "completed")
+
+	run := db.QueryRows(t, "SELECT state, clear_number, start_date, end_date, queued_at FROM dag_run WHERE run_id = ?", runID)[0]
+	if text(run[0]) != "queued" || text(run[1]) != "1" || run[2] != nil || run[3] != nil || text(run[4]) != "2026-11-23 12:00:00 +0000 UTC" {
+		t.Errorf("run after clear = %v, want queued, clear_number 1, no dates, queued now (UTC)", run)
+	}
+	if s := db.ScalarString(t, "SELECT state FROM task_instance WHERE run_id = ? AND task_id = ?", runID, done); s != "" {
+		t.Errorf("finished task instance state %q, want NULL", s)
+	}
+	if s := db.ScalarString(t, "SELECT state FROM task_instance WHERE run_id = ? AND task_id = ?", runID, running); s != "restarting" {
+		t.Errorf("running task instance state %q, want restarting", s)
+	}
+	hist := db.QueryRows(t, "SELECT task_id, state, try_number, duration, end_date FROM task_instance_history WHERE run_id = ? ORDER BY task_id", runID)
+	if len(hist) != 2 {
+		t.Fatalf("%d history rows, want 2", len(hist))
+	}
+	if text(hist[0][1]) != "success" || text(hist[0][2]) != "1" || text(hist[0][3]) != "300" {
+		t.Errorf("history of the finished try = %v", hist[0])
+	}
+	// 2024-07-01 00:00 UTC to the clock, 2026-11-23 12:00 UTC.
+	want := float64(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC).Sub(time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)) / time.Second)
+	got, _ := strconv.ParseFloat(text(hist[1][3]), 64)
+	if text(hist[1][1]) != "failed" || math.Abs(got-want) > 10 || text(hist[1][4]) != "2026-11-23 12:00:00 +0000 UTC" {
+		t.Errorf("history of the unfinished try = %v, want failed, %.0f s, ended now (UTC)", hist[1], want)
 	}
 }

@@ -1,6 +1,6 @@
 // Package integration runs dagctl end to end, in-process, against real
-// PostgreSQL databases and SQLite files loaded with Airflow's own schemas
-// and sample DAGs.
+// PostgreSQL and MySQL (MariaDB) databases and SQLite files loaded with
+// Airflow's own schemas and sample DAGs.
 package integration
 
 import (
@@ -46,7 +46,7 @@ func (tg target) Major() int {
 // sampleTargets are every database with the sample DAGs loaded.
 func sampleTargets() []target {
 	var out []target
-	for _, d := range []string{dbtest.Postgres, dbtest.SQLite} {
+	for _, d := range []string{dbtest.Postgres, dbtest.SQLite, dbtest.MySQL} {
 		for _, r := range dbtest.ReleasesWith(d, dbtest.WithSampleDAGs()) {
 			out = append(out, target{d, r})
 		}
@@ -65,6 +65,8 @@ func open(t *testing.T, tg target, opts ...dbtest.Option) *dbtest.DB {
 		return dbtest.NewPostgres(t, tg.Release, opts...)
 	case pgbouncer:
 		return dbtest.NewPostgres(t, tg.Release, append(opts, dbtest.ViaPgBouncer())...)
+	case dbtest.MySQL:
+		return dbtest.NewMySQL(t, tg.Release, opts...)
 	}
 	return dbtest.NewSQLite(t, tg.Release, opts...)
 }

@@ -129,7 +129,7 @@ func runDagIDs(vs []shared.RunView) []string {
 }
 
 func rbacTargets() []target {
-	return []target{{dbtest.Postgres, "2.10.5"}, {dbtest.SQLite, "2.10.5"}, {pgbouncer, "2.10.5"}}
+	return []target{{dbtest.Postgres, "2.10.5"}, {dbtest.SQLite, "2.10.5"}, {pgbouncer, "2.10.5"}, {dbtest.MySQL, "2.10.5"}}
 }
 
 func TestRBACReadsAreFiltered(t *testing.T) {

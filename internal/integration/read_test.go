@@ -198,9 +198,15 @@ func TestRunsGet(t *testing.T) {
 
 // Airflow's own reference rows read back through dagctl: the 2.x pickled conf decodes.
 func TestRunsGetReadsAirflowReferenceRows(t *testing.T) {
-	for _, rel := range dbtest.ReleasesWith(dbtest.Postgres, dbtest.WithReferenceRuns()) {
-		t.Run(rel, func(t *testing.T) {
-			db := dbtest.NewPostgres(t, rel, dbtest.WithReferenceRuns())
+	var targets []target
+	for _, d := range []string{dbtest.Postgres, dbtest.MySQL} {
+		for _, rel := range dbtest.ReleasesWith(d, dbtest.WithReferenceRuns()) {
+			targets = append(targets, target{d, rel})
+		}
+	}
+	for _, tg := range targets {
+		t.Run(tg.String(), func(t *testing.T) {
+			db := open(t, tg, dbtest.WithReferenceRuns())
 			r := runner(t, db)
 			var runs []shared.RunView
 			r.JSON(t, &runs, "runs", "list", "--dag-id", "fx_daily_cron", "--run-type", "manual")
@@ -220,9 +226,13 @@ func TestDoctorUnreachable(t *testing.T) {
 	if res.Code != 1 || !strings.Contains(res.Stderr, "127.0.0.1:1") || strings.Contains(res.Stderr+res.Stdout, "Sup3rS3cret") {
 		t.Errorf("unreachable doctor: exit %d %q", res.Code, res.Stderr)
 	}
-	res = r.Run(t, "doctor", "--db", "mysql://bob:Sup3rS3cret@db/airflow")
-	if res.Code != 2 || !strings.Contains(res.Stderr, "not supported") || strings.Contains(res.Stderr, "Sup3rS3cret") {
-		t.Errorf("mysql: exit %d %q", res.Code, res.Stderr)
+	res = r.Run(t, "doctor", "--db", "mysql://bob:Sup3rS3cret@127.0.0.1:1/airflow", "--connect-timeout", "2s")
+	if res.Code != 1 || !strings.Contains(res.Stderr, "127.0.0.1:1") || strings.Contains(res.Stderr+res.Stdout, "Sup3rS3cret") {
+		t.Errorf("unreachable mysql: exit %d %q", res.Code, res.Stderr)
+	}
+	res = r.Run(t, "doctor", "--db", "mysql://bob:Sup3rS3cret@db/airflow?ssl_mode=sometimes")
+	if res.Code != 2 || !strings.Contains(res.Stderr, "ssl_mode") || strings.Contains(res.Stderr, "Sup3rS3cret") {
+		t.Errorf("mysql bad ssl_mode: exit %d %q", res.Code, res.Stderr)
 	}
 	res = r.Run(t, "doctor", "--db", "::nope")
 	if res.Code != 2 {

@@ -191,7 +191,7 @@ func TestRunsCreateSingleRunNow(t *testing.T) {
 }
 
 func TestRunsCreateConcurrentSamePrefix(t *testing.T) {
-	for _, tg := range []target{{dbtest.Postgres, "2.10.5"}, {dbtest.Postgres, "3.0.3"}, {dbtest.SQLite, "3.0.3"}, {pgbouncer, "2.10.5"}, {pgbouncer, "3.0.3"}} {
+	for _, tg := range []target{{dbtest.Postgres, "2.10.5"}, {dbtest.Postgres, "3.0.3"}, {dbtest.SQLite, "3.0.3"}, {pgbouncer, "2.10.5"}, {pgbouncer, "3.0.3"}, {dbtest.MySQL, "2.10.5"}} {
 		t.Run(tg.String(), func(t *testing.T) {
 			db := open(t, tg, dbtest.WithSampleDAGs())
 			r := runner(t, db)
@@ -257,7 +257,7 @@ func TestCreateRefusesInactiveAndBrokenDAGs(t *testing.T) {
 // --conf @file reads the conf from a file; a missing file is exit 2 naming
 // --conf; -q silences informational lines but not data.
 func TestRunsCreateConfFileAndQuiet(t *testing.T) {
-	forEach(t, []target{{dbtest.SQLite, "2.10.5"}, {dbtest.Postgres, "3.0.3"}}, func(t *testing.T, tg target) {
+	forEach(t, []target{{dbtest.SQLite, "2.10.5"}, {dbtest.Postgres, "3.0.3"}, {dbtest.MySQL, "2.10.5"}}, func(t *testing.T, tg target) {
 		db := open(t, tg, dbtest.WithSampleDAGs())
 		r := runner(t, db)
 		path := t.TempDir() + "/conf.json"

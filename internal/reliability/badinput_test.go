@@ -31,7 +31,7 @@ func a(args ...string) []string { return args }
 // naming the field, and writes nothing. SQL and LIKE metacharacters are data:
 // they find nothing and change nothing.
 func TestBadInputIsRefusedCleanly(t *testing.T) {
-	for _, tg := range []target{{dbtest.Postgres, "3.0.3"}, {dbtest.Postgres, "2.10.5"}, {dbtest.SQLite, "3.0.3"}} {
+	for _, tg := range []target{{dbtest.Postgres, "3.0.3"}, {dbtest.Postgres, "2.10.5"}, {dbtest.SQLite, "3.0.3"}, {dbtest.MySQL, "2.10.5"}} {
 		t.Run(tg.String(), func(t *testing.T) {
 			t.Parallel()
 			testBadInput(t, tg)
@@ -152,7 +152,8 @@ func testBadInput(t *testing.T, tg target) {
 		{a("dags", "list", "--rbac", "sometimes"), exitInvalid, "--rbac"},
 		{a("dags", "list", "--connect-timeout", "-1s"), exitInvalid, "--connect-timeout"},
 		{a("dags", "list", "--connect-timeout", "soon"), exitInvalid, "--connect-timeout"},
-		{a("dags", "list", "--db", "mysql://user@host/airflow"), exitInvalid, "mysql"},
+		{a("dags", "list", "--db", "mysql://user@host/airflow?ssl_mode=sometimes"), exitInvalid, "ssl_mode"},
+		{a("dags", "list", "--db", "mysql+pymysql://user@host/airflow?charset=latin1"), exitInvalid, "charset"},
 		{a("dags", "list", "--db", "postgresql://user@[::1/airflow"), exitInvalid, "--db"},
 		{a("dags", "list", "--db", "not a url"), exitInvalid, "--db"},
 		{a("nope"), exitInvalid, "nope"},

@@ -20,13 +20,16 @@ func (tg target) String() string { return tg.dialect + "/" + tg.release }
 
 func open(t *testing.T, tg target) *dbtest.DB {
 	t.Helper()
-	if tg.dialect == dbtest.Postgres {
+	switch tg.dialect {
+	case dbtest.Postgres:
 		return dbtest.NewPostgres(t, tg.release, dbtest.WithSampleDAGs())
+	case dbtest.MySQL:
+		return dbtest.NewMySQL(t, tg.release, dbtest.WithSampleDAGs())
 	}
 	return dbtest.NewSQLite(t, tg.release, dbtest.WithSampleDAGs())
 }
 
-var raceTargets = []target{{dbtest.Postgres, "2.10.5"}, {dbtest.Postgres, "3.0.3"}, {dbtest.SQLite, "3.0.3"}}
+var raceTargets = []target{{dbtest.Postgres, "2.10.5"}, {dbtest.Postgres, "3.0.3"}, {dbtest.SQLite, "3.0.3"}, {dbtest.MySQL, "2.10.5"}}
 
 // startAll starts every process, then waits for all of them.
 func startAll(t *testing.T, ps []*proc) []int {
@@ -150,14 +153,24 @@ func TestConcurrentOverlappingBackfillProcesses(t *testing.T) {
 // max_active_runs runs queued or running, no run is written twice, and the
 // backfill ends in success.
 func TestConcurrentReconcileLoopsAirflow2(t *testing.T) {
-	db := dbtest.NewPostgres(t, "2.10.5", dbtest.WithSampleDAGs())
+	for _, tg := range []target{{dbtest.Postgres, "2.10.5"}, {dbtest.MySQL, "2.10.5"}} {
+		t.Run(tg.String(), func(t *testing.T) {
+			t.Parallel()
+			testConcurrentReconcileLoops(t, tg)
+		})
+	}
+}
+
+func testConcurrentReconcileLoops(t *testing.T, tg target) {
+	db := open(t, tg)
 	r := runner(t, db)
 	const maxActive = 2
 	var v backfillops.View
 	r.JSON(t, &v, "backfill", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-03-01", "--end-date", "2024-03-12",
 		"--max-active-runs", fmt.Sprint(maxActive))
 	prefix := v.BackfillDagID
-	like := strings.ReplaceAll(prefix, "_", `\_`) + "%"
+	// '!' escapes LIKE metacharacters alike on PostgreSQL and MySQL.
+	like := strings.ReplaceAll(prefix, "_", "!_") + "%"
 
 	ps := make([]*proc, 4)
 	for i := range ps {
@@ -196,7 +209,7 @@ func TestConcurrentReconcileLoopsAirflow2(t *testing.T) {
 				return
 			case <-time.After(5 * time.Millisecond):
 			}
-			n := db.ScalarInt(t, `SELECT count(*) FROM dag_run WHERE run_id LIKE ? ESCAPE '\' AND state IN ('queued', 'running')`, like)
+			n := db.ScalarInt(t, `SELECT count(*) FROM dag_run WHERE run_id LIKE ? ESCAPE '!' AND state IN ('queued', 'running')`, like)
 			if n > maxSeen.Load() {
 				maxSeen.Store(n)
 			}
@@ -212,8 +225,8 @@ func TestConcurrentReconcileLoopsAirflow2(t *testing.T) {
 				return
 			case <-time.After(30 * time.Millisecond):
 			}
-			db.SQL(t, `UPDATE dag_run SET state = 'success', end_date = now() WHERE run_id LIKE ? ESCAPE '\' AND state = 'running'`, like)
-			db.SQL(t, `UPDATE dag_run SET state = 'running', start_date = now() WHERE run_id LIKE ? ESCAPE '\' AND state = 'queued'`, like)
+			db.SQL(t, `UPDATE dag_run SET state = 'success', end_date = now() WHERE run_id LIKE ? ESCAPE '!' AND state = 'running'`, like)
+			db.SQL(t, `UPDATE dag_run SET state = 'running', start_date = now() WHERE run_id LIKE ? ESCAPE '!' AND state = 'queued'`, like)
 		}
 	}()
 
@@ -231,13 +244,13 @@ func TestConcurrentReconcileLoopsAirflow2(t *testing.T) {
 	if m := maxSeen.Load(); m > maxActive {
 		t.Errorf("%d runs of the backfill were active at once, max_active_runs is %d", m, maxActive)
 	}
-	rows := db.ScalarInt(t, `SELECT count(*) FROM dag_run WHERE run_id LIKE ? ESCAPE '\'`, like)
-	distinct := db.ScalarInt(t, `SELECT count(DISTINCT run_id) FROM dag_run WHERE run_id LIKE ? ESCAPE '\'`, like)
-	dates := db.ScalarInt(t, `SELECT count(DISTINCT execution_date) FROM dag_run WHERE run_id LIKE ? ESCAPE '\'`, like)
+	rows := db.ScalarInt(t, `SELECT count(*) FROM dag_run WHERE run_id LIKE ? ESCAPE '!'`, like)
+	distinct := db.ScalarInt(t, `SELECT count(DISTINCT run_id) FROM dag_run WHERE run_id LIKE ? ESCAPE '!'`, like)
+	dates := db.ScalarInt(t, `SELECT count(DISTINCT execution_date) FROM dag_run WHERE run_id LIKE ? ESCAPE '!'`, like)
 	if rows != 12 || distinct != 12 || dates != 12 {
 		t.Errorf("backfill runs: %d rows, %d distinct run ids, %d distinct dates; want 12 of each", rows, distinct, dates)
 	}
-	if n := db.ScalarInt(t, `SELECT count(*) FROM dag_run WHERE run_id LIKE ? ESCAPE '\' AND state <> 'success'`, like); n != 0 {
+	if n := db.ScalarInt(t, `SELECT count(*) FROM dag_run WHERE run_id LIKE ? ESCAPE '!' AND state <> 'success'`, like); n != 0 {
 		t.Errorf("%d backfill runs did not succeed", n)
 	}
 }

@@ -198,8 +198,8 @@ func getBackfill(db *gorm.DB, s *Store, id string, lock bool) (*Backfill, error)
 		return nil, apperr.NotFound("backfill %q not found", id)
 	}
 	q := "SELECT " + s.backfillCols() + " FROM dagctl_backfill WHERE id = ?"
-	if lock && s.dialect == DialectPostgres {
-		q += " FOR UPDATE"
+	if lock {
+		q += s.forUpdate(false)
 	}
 	var rows []backfillRow
 	if err := db.Raw(q, id).Scan(&rows).Error; err != nil {
@@ -332,10 +332,7 @@ func (t *Tx) LockableBackfills() ([]string, error) {
 	if !t.s.hasDagctlTables(t.db) {
 		return nil, nil
 	}
-	q := "SELECT id FROM dagctl_backfill WHERE deleted <> ? ORDER BY submitted_at, id"
-	if t.s.dialect == DialectPostgres {
-		q += " FOR UPDATE SKIP LOCKED"
-	}
+	q := "SELECT id FROM dagctl_backfill WHERE deleted <> ? ORDER BY submitted_at, id" + t.s.forUpdate(true)
 	var ids []string
 	if err := t.db.Raw(q, Deleted).Scan(&ids).Error; err != nil {
 		return nil, fmt.Errorf("list backfills to reconcile: %w", err)
@@ -345,6 +342,9 @@ func (t *Tx) LockableBackfills() ([]string, error) {
 
 // BackfillIDTaken reports whether a backfill id is in use.
 func (t *Tx) BackfillIDTaken(id string) (bool, error) {
+	if !t.s.hasDagctlTables(t.db) {
+		return false, nil
+	}
 	var n int64
 	if err := t.db.Raw("SELECT count(*) FROM dagctl_backfill WHERE id = ?", id).Scan(&n).Error; err != nil {
 		return false, fmt.Errorf("check backfill id: %w", err)
@@ -360,7 +360,9 @@ func (t *Tx) OpenBackfillsOverlapping(dagID string, from, to time.Time) (dagctl 
 	var rows []backfillRow
 	q := "SELECT " + t.s.backfillCols() + ` FROM dagctl_backfill WHERE dag_id = ? AND deleted = '' AND cancelled_at IS NULL
 		AND completed_at IS NULL AND from_date <= ? AND to_date >= ? ORDER BY submitted_at`
-	if err := t.db.Raw(q, dagID, t.s.timeArg(to), t.s.timeArg(from)).Scan(&rows).Error; err != nil {
+	if !t.s.hasDagctlTables(t.db) {
+		// Not created yet (MySQL creates them at the first write): no backfill.
+	} else if err := t.db.Raw(q, dagID, t.s.timeArg(to), t.s.timeArg(from)).Scan(&rows).Error; err != nil {
 		return nil, nil, fmt.Errorf("check overlapping backfills: %w", err)
 	}
 	for _, r := range rows {
@@ -383,9 +385,9 @@ func (t *Tx) OpenBackfillsOverlapping(dagID string, from, to time.Time) (dagctl 
 }
 
 // LockBackfill takes the row lock of one backfill for this transaction,
-// skipping it (false) when another reconciler holds it (PostgreSQL).
+// skipping it (false) when another reconciler holds it (PostgreSQL, MySQL).
 func (t *Tx) LockBackfill(id string) (bool, error) {
-	if t.s.dialect != DialectPostgres {
+	if t.s.dialect == DialectSQLite {
 		return true, nil
 	}
 	var ids []string

@@ -79,6 +79,12 @@ func (t *Tx) EnsureDagctlTables() error {
 	if err := t.LockName("dagctl-ddl"); err != nil {
 		return err
 	}
+	if t.s.dialect == DialectMySQL {
+		// Created at the first write to them (flushDDL), so that a command
+		// refused before it leaves the database as it was.
+		t.pendingDDL = true
+		return nil
+	}
 	for _, stmt := range dagctlDDL(t.s.dialect) {
 		if err := t.db.Exec(stmt).Error; err != nil {
 			return fmt.Errorf("create dagctl tables: %w", err)
@@ -89,6 +95,19 @@ func (t *Tx) EnsureDagctlTables() error {
 		return fmt.Errorf("record dagctl schema version: %w", err)
 	}
 	return nil
+}
+
+// flushDDL creates dagctl's tables on MySQL when EnsureDagctlTables asked for
+// them and they are about to be written (or the transaction commits).
+func (t *Tx) flushDDL() error {
+	if !t.pendingDDL {
+		return nil
+	}
+	if err := t.mysqlEnsureDagctlTables(); err != nil {
+		return err
+	}
+	t.pendingDDL = false
+	return t.s.refreshColumnsWith(t.ctx, t.db)
 }
 
 // MigrateDagctl creates dagctl's own tables (`dagctl db migrate`).

@@ -14,6 +14,9 @@ type NewBackfill struct {
 // InsertBackfill writes dagctl's rows for a backfill (dagctl_backfill and one
 // dagctl_backfill_run per date).
 func (t *Tx) InsertBackfill(nb NewBackfill) error {
+	if err := t.flushDDL(); err != nil {
+		return err
+	}
 	b := nb.Backfill
 	cols := []string{"id", "dag_id", "description", "from_date", "to_date", "dag_params", "max_active_runs",
 		"reprocess_behavior", "run_backwards", "delete_after_days", "submitted_by", "submitted_at", "scheduled_at",
@@ -128,7 +131,15 @@ func (t *Tx) InsertNativeBackfill(nb NativeBackfill) (int64, error) {
 		vals = append(vals, nullIfEmpty(nb.User))
 	}
 	var ids []int64
-	q := "INSERT INTO backfill (" + joinCols(cols) + ") VALUES (" + placeholders(len(cols)) + ") RETURNING id"
+	q := "INSERT INTO backfill (" + joinCols(cols) + ") VALUES (" + placeholders(len(cols)) + ")"
+	if t.s.dialect == DialectMySQL {
+		id, err := t.mysqlInsertID(q, vals)
+		if err != nil {
+			return 0, fmt.Errorf("insert backfill: %w", err)
+		}
+		return id, nil
+	}
+	q += " RETURNING id"
 	if err := t.db.Raw(q, vals...).Scan(&ids).Error; err != nil {
 		return 0, fmt.Errorf("insert backfill: %w", err)
 	}

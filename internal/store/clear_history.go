@@ -24,10 +24,7 @@ func (t *Tx) recordTaskInstanceHistory(dagID string, runIDs []string) error {
 	}
 	now := t.s.timeArg(t.Now)
 	finished := "ti.state IN " + finishedTIStates
-	duration := "EXTRACT(EPOCH FROM (CAST(? AS TIMESTAMP WITH TIME ZONE) - ti.start_date))"
-	if t.s.dialect == DialectSQLite {
-		duration = "(julianday(?) - julianday(ti.start_date)) * 86400.0"
-	}
+	duration := t.s.secondsBetween("ti.start_date")
 	var cols, exprs []string
 	var args []any
 	skip := map[string]bool{"id": true, "dag_hash": true, "task_instance_id": true, "state": true, "end_date": true, "duration": true}
@@ -83,10 +80,7 @@ func (t *Tx) renewTaskInstanceIDs(dagID string, runIDs []string) error {
 	if !sc.Has("task_instance", "id") || !sc.Has("task_instance_history", "task_instance_id") {
 		return nil
 	}
-	idCol := "id"
-	if t.s.dialect == DialectPostgres {
-		idCol = "id::text"
-	}
+	idCol := t.s.textCol("id")
 	var old []string
 	if err := t.db.Raw("SELECT "+idCol+" FROM task_instance WHERE dag_id = ? AND run_id IN ?", dagID, runIDs).Scan(&old).Error; err != nil {
 		return fmt.Errorf("read task instance ids: %w", err)
@@ -109,6 +103,12 @@ func (t *Tx) renewTaskInstanceIDs(dagID string, runIDs []string) error {
 				b.WriteString("(?, ?)")
 			}
 			args = append(args, id, uuidString(uuid7(t.Now)))
+		}
+		if t.s.dialect == DialectMySQL {
+			if err := t.mysqlRenewIDs(args); err != nil {
+				return fmt.Errorf("renew task instance ids: %w", err)
+			}
+			continue
 		}
 		q := "UPDATE task_instance SET id = v.new_id FROM (" + b.String() + ") AS v WHERE task_instance.id = v.old_id"
 		if t.s.dialect == DialectPostgres {

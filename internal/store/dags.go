@@ -88,8 +88,8 @@ func (s *Store) dagSelect(withLast bool) string {
 		return "NULL"
 	}
 	allowed := opt("allowed_run_types")
-	if allowed != "NULL" && s.dialect == DialectPostgres {
-		allowed += "::text"
+	if allowed != "NULL" {
+		allowed = s.textCol(allowed)
 	}
 	cols := []string{
 		"d.dag_id AS dag_id",
@@ -139,8 +139,9 @@ func (s *Store) ListDAGs(ctx context.Context, f DAGFilter) ([]DAG, error) {
 	globInGo := false
 	if f.Pattern != "" {
 		if like, ok := globToLike(f.Pattern); ok {
-			where = append(where, `d.dag_id LIKE ? ESCAPE '\'`)
-			args = append(args, like)
+			clause, arg := s.likeClause("d.dag_id", like)
+			where = append(where, clause)
+			args = append(args, arg)
 		} else {
 			globInGo = true
 		}
@@ -364,10 +365,7 @@ func (s *Store) serializedDAG(db *gorm.DB, dagID string) (data, compressed []byt
 	case s.schema.Has("serialized_dag", "last_updated"):
 		order = " ORDER BY last_updated DESC"
 	}
-	dataCol := "data"
-	if s.dialect == DialectPostgres {
-		dataCol = "data::text"
-	}
+	dataCol := s.textCol("data")
 	compCol := "NULL"
 	if s.schema.Has("serialized_dag", "data_compressed") {
 		compCol = "data_compressed"

@@ -82,8 +82,8 @@ func (s *Store) runSelect() string {
 		external = "CASE WHEN r.run_type IN ('scheduled', 'dataset_triggered', 'asset_triggered') THEN 0 ELSE 1 END"
 	}
 	conf := "r.conf"
-	if s.dialect == DialectPostgres && !sc.ConfIsPickle() {
-		conf = "r.conf::text"
+	if !sc.ConfIsPickle() {
+		conf = s.textCol("r.conf")
 	}
 	cols := []string{
 		"r.id AS id", "r.dag_id AS dag_id", "r.run_id AS run_id", "r.state AS state", "r.run_type AS run_type",
@@ -131,8 +131,9 @@ func (s *Store) runWhere(f RunFilter) ([]string, []any) {
 		} else {
 			// LIKE with escaped metacharacters: correct under every collation
 			// (see docs: a >=/< range rewrite is wrong under en_US.UTF-8).
-			where = append(where, `r.run_id LIKE ? ESCAPE '\'`)
-			args = append(args, likeEscape(f.Prefix)+"%")
+			clause, arg := s.likeClause("r.run_id", likeEscape(f.Prefix)+"%")
+			where = append(where, clause)
+			args = append(args, arg)
 		}
 	}
 	if f.ExternalTrigger != nil {

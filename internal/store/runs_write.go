@@ -42,10 +42,7 @@ func (t *Tx) WriteContext(dagID string) (WriteContext, error) {
 		wc.LogTemplateID = &ids[0]
 	}
 	if sc.Has("dag_run", "created_dag_version_id") && sc.HasTable("dag_version") {
-		idCol := "id"
-		if t.s.dialect == DialectPostgres {
-			idCol = "id::text"
-		}
+		idCol := t.s.textCol("id")
 		var ids []string
 		// DagVersion.get_latest_version orders by created_at (airflow/models/dag_version.py).
 		q := fmt.Sprintf("SELECT %s FROM dag_version WHERE dag_id = ? ORDER BY created_at DESC, version_number DESC LIMIT 1", idCol)
@@ -122,7 +119,8 @@ func (t *Tx) RunIDsWithPrefix(dagID, prefix string) ([]string, error) {
 	if t.s.dialect == DialectSQLite {
 		err = t.db.Raw("SELECT run_id FROM dag_run WHERE dag_id = ? AND substr(run_id, 1, ?) = ?", dagID, len([]rune(prefix)), prefix).Scan(&ids).Error
 	} else {
-		err = t.db.Raw(`SELECT run_id FROM dag_run WHERE dag_id = ? AND run_id LIKE ? ESCAPE '\'`, dagID, likeEscape(prefix)+"%").Scan(&ids).Error
+		clause, arg := t.s.likeClause("run_id", likeEscape(prefix)+"%")
+		err = t.db.Raw("SELECT run_id FROM dag_run WHERE dag_id = ? AND "+clause, dagID, arg).Scan(&ids).Error
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read run ids of %q: %w", dagID, err)

@@ -194,7 +194,14 @@ func (s *Store) readColumns(db *gorm.DB) (map[string]map[string]bool, error) {
 	type row struct{ TableName, ColumnName string }
 	var rows []row
 	var err error
-	if s.dialect == DialectPostgres {
+	switch s.dialect {
+	case DialectMySQL:
+		var my []struct{ TableName, ColumnName string }
+		my, err = s.mysqlReadColumns(db.Statement.Context, db)
+		for _, r := range my {
+			rows = append(rows, row(r))
+		}
+	case DialectPostgres:
 		// Straight from pg_catalog: information_schema.columns costs 20-40 ms
 		// per command, this a few. Tables, views, foreign and partitioned tables.
 		err = db.Raw(`SELECT c.relname AS table_name, a.attname AS column_name
@@ -203,7 +210,7 @@ func (s *Store) readColumns(db *gorm.DB) (map[string]map[string]bool, error) {
 			JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'f', 'p')
 			  AND a.attnum > 0 AND NOT a.attisdropped`).Scan(&rows).Error
-	} else {
+	default:
 		err = db.Raw(`SELECT m.name AS table_name, p.name AS column_name
 			FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'`).Scan(&rows).Error
 	}
@@ -224,6 +231,9 @@ func (s *Store) readColumns(db *gorm.DB) (map[string]map[string]bool, error) {
 // (excluding the primary key), each as its ordered column list.
 func (s *Store) readUniqueKeys(ctx context.Context, db *gorm.DB, table string) ([][]string, error) {
 	var keys [][]string
+	if s.dialect == DialectMySQL {
+		return s.mysqlUniqueKeys(ctx, db, table)
+	}
 	if s.dialect == DialectPostgres {
 		type row struct {
 			Name string

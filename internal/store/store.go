@@ -79,6 +79,8 @@ func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
 		}
 	case DialectSQLite:
 		dialector = sqlite.Open(opts.DSN)
+	case DialectMySQL:
+		dialector = mysqlDialector(opts)
 	default:
 		return nil, apperr.Invalid("database: dialect %q is not supported", opts.Dialect)
 	}
@@ -143,7 +145,7 @@ func (s *Store) Close() error { return s.sqlDB.Close() }
 // Schema returns what was detected at Open.
 func (s *Store) Schema() *Schema { return s.schema }
 
-// Dialect is "postgres" or "sqlite".
+// Dialect is "postgres", "sqlite" or "mysql".
 func (s *Store) Dialect() string { return s.dialect }
 
 // CheckWritable returns the refusal (exit 2) when writes are not allowed.
@@ -192,11 +194,7 @@ func (s *Store) ServerInfo(ctx context.Context) (ServerInfo, error) {
 	}
 	info.RoundTrip = time.Since(start)
 	err := s.read(ctx, func(db *gorm.DB) error {
-		q := "SELECT sqlite_version()"
-		if s.dialect == DialectPostgres {
-			q = "SHOW server_version"
-		}
-		if err := db.Raw(q).Scan(&info.ServerVersion).Error; err != nil {
+		if err := db.Raw(s.versionQuery()).Scan(&info.ServerVersion).Error; err != nil {
 			return fmt.Errorf("server version: %w", err)
 		}
 		if s.dialect == DialectPostgres {

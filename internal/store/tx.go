@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -15,9 +16,15 @@ import (
 type Tx struct {
 	s  *Store
 	db *gorm.DB
-	// conn is the PostgreSQL connection the transaction runs on, for COPY.
+	// conn is the PostgreSQL connection the transaction runs on, for COPY
+	// (and MySQL's, whose session locks are released on it).
 	conn *sql.Conn
-	ctx  context.Context
+	// heldLocks: the MySQL session holds GET_LOCK locks to release.
+	heldLocks bool
+	// pendingDDL: dagctl's tables are to be created before the first write
+	// to them (MySQL, where DDL cannot be rolled back).
+	pendingDDL bool
+	ctx        context.Context
 	// Now is the transaction's clock reading, used for every timestamp it writes.
 	Now time.Time
 }
@@ -67,8 +74,12 @@ func (s *Store) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 	opts := &sql.TxOptions{}
 	base := s.db.WithContext(ctx)
 	var conn *sql.Conn
-	if s.dialect == DialectPostgres {
-		// Pin one connection so that COPY (pgx) runs inside the transaction.
+	if s.dialect == DialectMySQL {
+		opts = mysqlTxOptions
+	}
+	if s.dialect == DialectPostgres || s.dialect == DialectMySQL {
+		// Pin one connection so that COPY (pgx) runs inside the transaction,
+		// and MySQL's session locks are released on the session that took them.
 		c, err := s.sqlDB.Conn(ctx)
 		if err != nil {
 			return fmt.Errorf("open connection: %w", err)
@@ -78,12 +89,21 @@ func (s *Store) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 		base = base.Session(&gorm.Session{Context: ctx})
 		base.Statement.ConnPool = c
 	}
+	var tx *Tx
+	defer func() {
+		if tx != nil && tx.heldLocks {
+			releaseMySQLLocks(conn)
+		}
+	}()
 	return base.Transaction(func(db *gorm.DB) error {
-		tx := &Tx{s: s, db: db, conn: conn, ctx: ctx, Now: s.now().UTC().Truncate(time.Microsecond)}
+		tx = &Tx{s: s, db: db, conn: conn, ctx: ctx, Now: s.now().UTC().Truncate(time.Microsecond)}
 		if err := s.beginWrite(db); err != nil {
 			return err
 		}
-		return fn(tx)
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.flushDDL()
 	}, opts)
 }
 
@@ -102,6 +122,23 @@ func (s *Store) beginWrite(db *gorm.DB) error {
 	case DialectSQLite:
 		if err := db.Exec("UPDATE alembic_version SET version_num = version_num WHERE 0").Error; err != nil {
 			return fmt.Errorf("lock database: %w", err)
+		}
+	case DialectMySQL:
+		// MySQL has no SET LOCAL: the session's InnoDB lock wait is set for
+		// each transaction (dagctl's own pool, no transaction pooler here).
+		secs := int64(31536000) // "no bound": a year
+		if s.opts.LockTimeout > 0 {
+			secs = max(int64(math.Ceil(s.opts.LockTimeout.Seconds())), 1)
+		}
+		if err := db.Exec("SET SESSION innodb_lock_wait_timeout = ?", secs).Error; err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		var readOnly int
+		if err := db.Raw("SELECT @@read_only").Scan(&readOnly).Error; err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		if readOnly == 1 {
+			return &ReadOnlyError{HostPort: s.opts.HostPort, Reason: "read_only is on: a replica"}
 		}
 	case DialectPostgres:
 		var st struct {
@@ -182,9 +219,16 @@ func (t *Tx) Store() *Store { return t.s }
 func (t *Tx) Schema() *Schema { return t.s.schema }
 
 // LockDAG serialises writers for one DAG until the transaction ends. It uses
-// an advisory lock on PostgreSQL so Airflow's own rows are not locked; SQLite
-// already holds the database write lock.
+// an advisory lock on PostgreSQL (GET_LOCK on MySQL, released when the
+// transaction ends) so Airflow's own rows are not locked; SQLite already
+// holds the database write lock.
 func (t *Tx) LockDAG(dagID string) error {
+	if t.s.dialect == DialectMySQL {
+		if err := t.mysqlLock("dagctl.dag:" + dagID); err != nil {
+			return fmt.Errorf("lock dag %q: %w", dagID, err)
+		}
+		return nil
+	}
 	if t.s.dialect != DialectPostgres {
 		return nil
 	}
@@ -196,6 +240,12 @@ func (t *Tx) LockDAG(dagID string) error {
 
 // LockName serialises writers on an arbitrary name (e.g. backfill creation).
 func (t *Tx) LockName(name string) error {
+	if t.s.dialect == DialectMySQL {
+		if err := t.mysqlLock("dagctl:" + name); err != nil {
+			return fmt.Errorf("lock %q: %w", name, err)
+		}
+		return nil
+	}
 	if t.s.dialect != DialectPostgres {
 		return nil
 	}
@@ -212,7 +262,7 @@ func (t *Tx) insertRows(table string, cols []string, rows [][]any, returning str
 	if len(rows) == 0 {
 		return nil, nil
 	}
-	if t.conn != nil && len(rows) >= copyThreshold {
+	if t.s.dialect == DialectPostgres && t.conn != nil && len(rows) >= copyThreshold {
 		return t.copyRows(table, cols, rows, returning)
 	}
 	// Stay well under both dialects' bound-parameter limits.
@@ -236,7 +286,15 @@ func (t *Tx) insertRows(table string, cols []string, rows [][]any, returning str
 			sb.WriteString(placeholderRow)
 			args = append(args, rows[i]...)
 		}
-		if returning != "" {
+		if returning != "" && t.s.dialect == DialectMySQL {
+			got, err := t.mysqlInsertIDs(table, sb.String(), args, cols, rows[start:end], returning)
+			if err != nil {
+				return nil, fmt.Errorf("insert into %s: %w", table, err)
+			}
+			for k, id := range got {
+				ids[k] = id
+			}
+		} else if returning != "" {
 			sb.WriteString(" RETURNING id, " + returning + " AS k")
 			var got []struct {
 				ID int64

@@ -15,12 +15,12 @@ import (
 
 // DB is one throwaway database.
 type DB struct {
-	// Dialect is "postgres" or "sqlite".
+	// Dialect is "postgres", "sqlite" or "mysql".
 	Dialect string
 	// URL is what a user would pass to dagctl --db: a SQLAlchemy-style URL such as
 	// postgresql://postgres@/t_foo_1?host=/tmp/dagctl-dbtest-1/pg or sqlite:////abs/path/airflow.db.
 	URL string
-	// Name is the PostgreSQL database name, or the SQLite file's absolute path.
+	// Name is the PostgreSQL or MySQL database name, or the SQLite file's absolute path.
 	Name string
 	// Release is the Airflow release whose schema the database holds, e.g. "3.0.3".
 	Release string
@@ -29,14 +29,14 @@ type DB struct {
 	// PgBouncer: URL and DSN go through the throwaway PgBouncer in transaction pooling mode.
 	PgBouncer bool
 
-	driver string // database/sql driver name: "pgx" or "sqlite"
+	driver string // database/sql driver name: "pgx", "sqlite" or "mysql"
 	dsn    string
 
 	mu     sync.Mutex
 	handle *sql.DB
 }
 
-// DriverName returns the database/sql driver name for DSN: "pgx" or "sqlite".
+// DriverName returns the database/sql driver name for DSN: "pgx", "sqlite" or "mysql".
 func (d *DB) DriverName() string { return d.driver }
 
 // DSN returns the database/sql data source name of the database: a pgx keyword/value string, or
@@ -194,8 +194,12 @@ func (d *DB) Tables(t testing.TB) []string {
 func (d *DB) tables(h *sql.DB) ([]string, error) {
 	q := `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`
-	if d.Dialect == SQLite {
+	switch d.Dialect {
+	case SQLite:
 		q = `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`
+	case MySQL:
+		q = `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY table_name`
 	}
 	_, rows, err := queryAll(h, q)
 	if err != nil {
@@ -219,7 +223,11 @@ func (d *DB) Checksum(t testing.TB) string {
 	}
 	sum := sha256.New()
 	for _, table := range tables {
-		_, rows, err := queryAll(h, `SELECT * FROM "`+strings.ReplaceAll(table, `"`, `""`)+`"`)
+		quoted := `"` + strings.ReplaceAll(table, `"`, `""`) + `"`
+		if d.Dialect == MySQL {
+			quoted = quoteMySQL(table)
+		}
+		_, rows, err := queryAll(h, `SELECT * FROM `+quoted)
 		if err != nil {
 			t.Fatalf("dbtest: %s: read %s: %v", d.Name, table, err)
 		}

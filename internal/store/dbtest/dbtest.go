@@ -25,6 +25,8 @@ import (
 const (
 	Postgres = "postgres"
 	SQLite   = "sqlite"
+	// MySQL is Airflow's MySQL dialect, served in tests by MariaDB (see NewMySQL).
+	MySQL = "mysql"
 )
 
 //go:embed testdata/schemas/*.sql testdata/fixtures/*.sql
@@ -104,7 +106,7 @@ type options struct {
 func WithSampleDAGs() Option { return func(o *options) { o.sampleDAGs = true } }
 
 // WithReferenceRuns loads the sample DAGs plus the dag_run, task_instance, log (and, for 3.x,
-// backfill) rows that Airflow itself wrote for them. PostgreSQL only.
+// backfill) rows that Airflow itself wrote for them. PostgreSQL and MySQL (2.10.5) only.
 func WithReferenceRuns() Option {
 	return func(o *options) { o.sampleDAGs, o.referenceRuns = true, true }
 }
@@ -131,15 +133,18 @@ type layer struct {
 
 // layers returns the layers that build a database with these options, bottom first.
 func (o options) layers(dialect, release string) ([]layer, error) {
-	if dialect != Postgres && dialect != SQLite {
+	if dialect != Postgres && dialect != SQLite && dialect != MySQL {
 		return nil, fmt.Errorf("dbtest: unknown dialect %q", dialect)
 	}
 	if !slices.Contains(releases, release) {
 		return nil, fmt.Errorf("dbtest: unknown Airflow release %q (known: %s)", release, strings.Join(releases, ", "))
 	}
+	if !exists(schemaFile(release, dialect)) {
+		return nil, fmt.Errorf("dbtest: no %s schema for Airflow %s", dialect, release)
+	}
 	base := layer{key: "base", files: []string{schemaFile(release, dialect)}}
-	if dialect == Postgres {
-		base.files = append(base.files, seedFile(release))
+	if dialect != SQLite {
+		base.files = append(base.files, dialectSeedFile(release, dialect))
 	}
 	out := []layer{base}
 	need := func(kind string) error {
@@ -176,8 +181,10 @@ func schemaFile(release, dialect string) string {
 	return "testdata/schemas/airflow-" + release + "." + dialect + ".sql"
 }
 
-func seedFile(release string) string {
-	return "testdata/schemas/airflow-" + release + ".postgres.seed.sql"
+func seedFile(release string) string { return dialectSeedFile(release, Postgres) }
+
+func dialectSeedFile(release, dialect string) string {
+	return "testdata/schemas/airflow-" + release + "." + dialect + ".seed.sql"
 }
 
 func fixtureFile(release, kind, dialect string) string {
@@ -204,9 +211,9 @@ func inCI() bool {
 	return err == nil && v
 }
 
-// Main runs the tests of a package, then stops the PostgreSQL cluster and removes the temporary
-// files. If a test failed and kept a PostgreSQL database, the cluster directory is kept too and a
-// note on stderr says how to start it again.
+// Main runs the tests of a package, then stops the PostgreSQL cluster and the MariaDB server and
+// removes the temporary files. If a test failed and kept a database, the server's directory is
+// kept too and a note on stderr says how to start it again.
 func Main(m *testing.M) {
 	code := m.Run()
 	shutdown()

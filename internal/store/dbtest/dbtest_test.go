@@ -33,8 +33,11 @@ var want = map[string]struct {
 
 func newDB(t testing.TB, dialect, release string, opts ...Option) *DB {
 	t.Helper()
-	if dialect == Postgres {
+	switch dialect {
+	case Postgres:
 		return NewPostgres(t, release, opts...)
+	case MySQL:
+		return NewMySQL(t, release, opts...)
 	}
 	return NewSQLite(t, release, opts...)
 }
@@ -70,7 +73,8 @@ func TestOptionErrors(t *testing.T) {
 		want             string
 	}{
 		{Postgres, "2.9.0", nil, "unknown Airflow release"},
-		{"mysql", "3.0.3", nil, "unknown dialect"},
+		{"mssql", "3.0.3", nil, "unknown dialect"},
+		{MySQL, "3.0.3", nil, "no mysql schema"},
 		{SQLite, "3.0.3", []Option{WithReferenceRuns()}, "no reference-runs fixture"},
 		{SQLite, "3.2.0", []Option{WithSampleDAGs()}, "no sample-dags fixture"},
 		{Postgres, "3.0.2", []Option{WithSampleDAGs()}, "no sample-dags fixture"},

@@ -122,15 +122,26 @@ func processAlive(pid int) bool {
 func shutdown() {
 	stopBouncer()
 	kept := stopCluster()
+	keptMy := stopMariaDB()
 	if procPath == "" {
 		return
 	}
 	os.RemoveAll(filepath.Join(procPath, "sqlite"))
-	if len(kept) == 0 {
+	if len(kept) == 0 && len(keptMy) == 0 {
 		os.RemoveAll(procPath)
 		return
 	}
-	os.WriteFile(filepath.Join(procPath, "KEEP"), []byte(strings.Join(kept, "\n")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(procPath, "KEEP"), []byte(strings.Join(append(kept, keptMy...), "\n")+"\n"), 0o644)
+	if len(keptMy) > 0 {
+		fmt.Fprintf(os.Stderr, "dbtest: kept MariaDB server %s with the databases of failed tests: %s\n",
+			filepath.Join(procPath, "my"), strings.Join(keptMy, ", "))
+		fmt.Fprintf(os.Stderr, "dbtest: start it with: %s\n", mariadbRestartCommand())
+		fmt.Fprintf(os.Stderr, "dbtest: then connect with: mariadb -S %s -u root %s; remove the directory when done\n",
+			filepath.Join(procPath, "my", "mysqld.sock"), keptMy[0])
+	}
+	if len(kept) == 0 {
+		return
+	}
 	fmt.Fprintf(os.Stderr, "dbtest: kept PostgreSQL cluster %s with the databases of failed tests: %s\n",
 		procPath, strings.Join(kept, ", "))
 	fmt.Fprintf(os.Stderr, "dbtest: start it with: %s\n", restartCommand())
