@@ -17,7 +17,7 @@ const finishedTIStates = "('success', 'failed', 'skipped', 'upstream_failed', 'r
 // (airflow/models/taskinstancehistory.py): a copy of the try goes to
 // task_instance_history unless that try is there already; an unfinished try
 // is recorded failed, and the task instance gets end_date now and its duration.
-func (t *Tx) recordTaskInstanceHistory(dagID string, runIDs []string) error {
+func (t *Tx) recordTaskInstanceHistory(dagID string, runIDs []string, only TIFilter) error {
 	sc := t.s.schema
 	if !sc.HasTable("task_instance_history") || !sc.HasTable("task_instance") {
 		return nil
@@ -54,10 +54,12 @@ func (t *Tx) recordTaskInstanceHistory(dagID string, runIDs []string) error {
 			same = append(same, "h."+c+" = ti."+c)
 		}
 	}
+	tiOnly, onlyArgs := only.sql("ti.")
 	q := fmt.Sprintf(`INSERT INTO task_instance_history (%s) SELECT %s FROM task_instance ti
-		WHERE ti.dag_id = ? AND ti.run_id IN ? AND NOT EXISTS (SELECT 1 FROM task_instance_history h WHERE %s)`,
-		strings.Join(cols, ", "), strings.Join(exprs, ", "), strings.Join(same, " AND "))
+		WHERE ti.dag_id = ? AND ti.run_id IN ?%s AND NOT EXISTS (SELECT 1 FROM task_instance_history h WHERE %s)`,
+		strings.Join(cols, ", "), strings.Join(exprs, ", "), tiOnly, strings.Join(same, " AND "))
 	args = append(args, dagID, runIDs)
+	args = append(args, onlyArgs...)
 	if err := t.db.Exec(q, args...).Error; err != nil {
 		return fmt.Errorf("record task instance history: %w", err)
 	}
@@ -68,7 +70,9 @@ func (t *Tx) recordTaskInstanceHistory(dagID string, runIDs []string) error {
 		setArgs = append(setArgs, now)
 	}
 	setArgs = append(setArgs, dagID, runIDs)
-	if err := t.db.Exec("UPDATE task_instance SET "+set+" WHERE dag_id = ? AND run_id IN ? AND (state IS NULL OR state NOT IN "+finishedTIStates+")",
+	plain, plainArgs := only.sql("")
+	setArgs = append(setArgs, plainArgs...)
+	if err := t.db.Exec("UPDATE task_instance SET "+set+" WHERE dag_id = ? AND run_id IN ? AND (state IS NULL OR state NOT IN "+finishedTIStates+")"+plain,
 		setArgs...).Error; err != nil {
 		return fmt.Errorf("end unfinished task instances: %w", err)
 	}
@@ -78,7 +82,7 @@ func (t *Tx) recordTaskInstanceHistory(dagID string, runIDs []string) error {
 // renewTaskInstanceIDs gives each task instance of the runs a new uuid7 id,
 // as prepare_db_for_next_try does in Airflow 3, so the next try is a new
 // task instance and the history row keeps the old id.
-func (t *Tx) renewTaskInstanceIDs(dagID string, runIDs []string) error {
+func (t *Tx) renewTaskInstanceIDs(dagID string, runIDs []string, only TIFilter) error {
 	sc := t.s.schema
 	if !sc.Has("task_instance", "id") || !sc.Has("task_instance_history", "task_instance_id") {
 		return nil
@@ -88,7 +92,8 @@ func (t *Tx) renewTaskInstanceIDs(dagID string, runIDs []string) error {
 		idCol = "id::text"
 	}
 	var old []string
-	if err := t.db.Raw("SELECT "+idCol+" FROM task_instance WHERE dag_id = ? AND run_id IN ?", dagID, runIDs).Scan(&old).Error; err != nil {
+	cond, condArgs := only.sql("")
+	if err := t.db.Raw("SELECT "+idCol+" FROM task_instance WHERE dag_id = ? AND run_id IN ?"+cond, append([]any{dagID, runIDs}, condArgs...)...).Scan(&old).Error; err != nil {
 		return fmt.Errorf("read task instance ids: %w", err)
 	}
 	for start := 0; start < len(old); start += 500 {
