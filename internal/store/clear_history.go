@@ -12,6 +12,11 @@ import (
 // finishedTIStates are Airflow's State.finished for task instances.
 const finishedTIStates = "('success', 'failed', 'skipped', 'upstream_failed', 'removed')"
 
+// jsonNullCols are the task_instance_history JSON columns Airflow fills with
+// JSON 'null' where the task instance has SQL NULL (see the ops-tasks-clear
+// reference rows of 2.10.5 and 3.0.3).
+var jsonNullCols = map[string]bool{"next_kwargs": true, "context_carrier": true}
+
 // recordTaskInstanceHistory does what TaskInstanceHistory.record_ti does for
 // each task instance of the runs being cleared
 // (airflow/models/taskinstancehistory.py): a copy of the try goes to
@@ -34,7 +39,13 @@ func (t *Tx) recordTaskInstanceHistory(dagID string, runIDs []string, only TIFil
 	for c := range sc.columns["task_instance_history"] {
 		if !skip[c] && sc.Has("task_instance", c) {
 			cols = append(cols, c)
-			exprs = append(exprs, "ti."+c)
+			if jsonNullCols[c] {
+				// SQLAlchemy's JSON type writes None as JSON null in the history
+				// row (record_ti passes the attribute through), unlike the TI's SQL NULL.
+				exprs = append(exprs, "COALESCE(ti."+c+", 'null')")
+			} else {
+				exprs = append(exprs, "ti."+c)
+			}
 		}
 	}
 	cols = append(cols, "state", "end_date", "duration")
