@@ -29,10 +29,7 @@ func (t *Tx) recordTaskInstanceHistory(dagID string, runIDs []string, only TIFil
 	}
 	now := t.s.timeArg(t.Now)
 	finished := "ti.state IN " + finishedTIStates
-	duration := "EXTRACT(EPOCH FROM (CAST(? AS TIMESTAMP WITH TIME ZONE) - ti.start_date))"
-	if t.s.dialect == DialectSQLite {
-		duration = "(julianday(?) - julianday(ti.start_date)) * 86400.0"
-	}
+	duration := t.s.secondsBetween("ti.start_date", t.nowLiteral())
 	var cols, exprs []string
 	var args []any
 	skip := map[string]bool{"id": true, "dag_hash": true, "task_instance_id": true, "state": true, "end_date": true, "duration": true}
@@ -53,7 +50,7 @@ func (t *Tx) recordTaskInstanceHistory(dagID string, runIDs []string, only TIFil
 		"CASE WHEN "+finished+" THEN ti.state ELSE 'failed' END",
 		"CASE WHEN "+finished+" THEN ti.end_date ELSE ? END",
 		"CASE WHEN "+finished+" THEN ti.duration WHEN ti.start_date IS NULL THEN NULL ELSE "+duration+" END")
-	args = append(args, now, now)
+	args = append(args, now)
 	if sc.Has("task_instance_history", "task_instance_id") && sc.Has("task_instance", "id") {
 		// Airflow 3: the history row keeps the try's task instance id.
 		cols = append(cols, "task_instance_id")
@@ -78,7 +75,6 @@ func (t *Tx) recordTaskInstanceHistory(dagID string, runIDs []string, only TIFil
 	setArgs := []any{now}
 	if sc.Has("task_instance", "duration") {
 		set += ", duration = CASE WHEN start_date IS NULL THEN NULL ELSE " + strings.ReplaceAll(duration, "ti.", "") + " END"
-		setArgs = append(setArgs, now)
 	}
 	setArgs = append(setArgs, dagID, runIDs)
 	plain, plainArgs := only.sql("")

@@ -88,8 +88,8 @@ func (t *Tx) SetTaskInstancesState(dagID, runID string, m TIMatch, state string)
 	set := "state = ?, start_date = COALESCE(start_date, ?), end_date = COALESCE(end_date, ?)"
 	args := []any{state, now, now}
 	if sc.Has("task_instance", "duration") {
-		set += ", duration = " + t.s.secondsBetween("COALESCE(start_date, ?)", "COALESCE(end_date, ?)")
-		args = append(args, now, now)
+		lit := t.nowLiteral()
+		set += ", duration = " + t.s.secondsBetween("COALESCE(start_date, "+lit+")", "COALESCE(end_date, "+lit+")")
 	}
 	if sc.Has("task_instance", "updated_at") {
 		set += ", updated_at = ?"
@@ -104,14 +104,26 @@ func (t *Tx) SetTaskInstancesState(dagID, runID string, m TIMatch, state string)
 	return nil
 }
 
-// secondsBetween is the SQL for (to - from) in seconds, as a float; each
-// argument is an expression with one ? for "now".
+// nowLiteral is the transaction's clock as an SQL literal of the dialect's
+// timestamp type, for expressions that use it more than once (it is made
+// from a time.Time, never from input).
+func (t *Tx) nowLiteral() string {
+	if t.s.dialect == DialectSQLite {
+		return "'" + t.Now.UTC().Format(sqliteTimeLayout) + "'"
+	}
+	return "CAST('" + t.Now.UTC().Format("2006-01-02 15:04:05.000000") + "+00' AS TIMESTAMP WITH TIME ZONE)"
+}
+
+// secondsBetween is the SQL for (to - from) in seconds, as a float; from and
+// to are expressions without placeholders (they may appear twice).
 func (s *Store) secondsBetween(from, to string) string {
 	if s.dialect == DialectSQLite {
-		return "(julianday(" + to + ") - julianday(" + from + ")) * 86400.0"
+		// Whole seconds from strftime, the microseconds from the text
+		// (SQLAlchemy's "YYYY-MM-DD HH:MM:SS.ffffff"): julianday's float
+		// days would lose them.
+		return "ROUND((strftime('%s', substr(" + to + ", 1, 19)) - strftime('%s', substr(" + from + ", 1, 19)))" +
+			" + (CAST(substr(" + to + ", 20) AS REAL) - CAST(substr(" + from + ", 20) AS REAL)), 6)"
 	}
-	from = strings.Replace(from, "?", "CAST(? AS TIMESTAMP WITH TIME ZONE)", 1)
-	to = strings.Replace(to, "?", "CAST(? AS TIMESTAMP WITH TIME ZONE)", 1)
 	return "EXTRACT(EPOCH FROM (" + to + " - " + from + "))"
 }
 
