@@ -92,6 +92,3 @@ func TestRunsClearAndSetStateEverywhere(t *testing.T) {
 		}
 	})
 }
-
-
-
