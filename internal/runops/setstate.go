@@ -56,56 +56,70 @@ type SetStateResult struct {
 // mark_tasks.py in 3.x). def may be nil when the DAG is not serialized; then
 // no task is treated as a teardown. One transaction, one audit row.
 func SetState(ctx context.Context, st *store.Store, def *dagdef.DAG, req SetStateRequest) (SetStateResult, error) {
-	res := SetStateResult{DagID: req.DagID, RunID: req.RunID, DryRun: req.DryRun, TaskInstances: []TIChange{}}
+	var res SetStateResult
 	err := st.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.LockDAG(req.DagID); err != nil {
 			return err
 		}
-		runs, err := tx.SelectRuns(store.RunSelection{DagID: req.DagID, RunIDs: []string{req.RunID}})
-		if err != nil {
+		var err error
+		if res, err = SetStateInTx(tx, def, req); err != nil {
 			return err
-		}
-		if len(runs) == 0 {
-			return apperr.NotFound("run %q of dag %q not found; nothing changed", req.RunID, req.DagID)
-		}
-		run := runs[0]
-		res.From, res.To, res.LogicalDate = run.State, req.State, run.LogicalDate
-		steps, runState, err := plan(tx, def, req, run)
-		if err != nil {
-			return err
-		}
-		res.To = runState
-		for _, s := range steps {
-			for _, ti := range s.tis {
-				res.TaskInstances = append(res.TaskInstances, TIChange{TaskID: ti.TaskID, MapIndex: ti.MapIndex, From: ti.State, To: s.state})
-			}
 		}
 		if req.DryRun {
 			return errDryRun
-		}
-		// Airflow's order: for failed, the pending task instances are
-		// skipped before the run is marked and the running ones failed after;
-		// for success the run is marked first. The rows are the same.
-		if err := tx.SetRunState(req.DagID, req.RunID, run.State, runState); err != nil {
-			return err
-		}
-		for _, s := range steps {
-			if len(s.tis) == 0 {
-				continue
-			}
-			if err := tx.SetTaskInstancesState(req.DagID, req.RunID, s.match, s.state); err != nil {
-				return err
-			}
 		}
 		event := req.Event
 		if event == "" {
 			event = "dagctl.runs.set_state"
 		}
-		return tx.Audit(store.AuditEntry{Event: event, DagID: req.DagID, RunID: req.RunID, LogicalDate: run.LogicalDate, Owner: req.User,
-			Extra: map[string]any{"state": req.State, "previous_state": run.State, "task_instances": len(res.TaskInstances)}})
+		return tx.Audit(store.AuditEntry{Event: event, DagID: req.DagID, RunID: req.RunID, LogicalDate: res.LogicalDate, Owner: req.User,
+			Extra: map[string]any{"state": req.State, "previous_state": res.From, "task_instances": len(res.TaskInstances)}})
 	})
 	if err != nil && !errors.Is(err, errDryRun) {
 		return SetStateResult{}, fmt.Errorf("set state of run %q: %w", req.RunID, err)
+	}
+	return res, nil
+}
+
+// SetStateInTx is SetState inside the caller's transaction, without the
+// audit row (the caller writes its own); with DryRun it only reads.
+func SetStateInTx(tx *store.Tx, def *dagdef.DAG, req SetStateRequest) (SetStateResult, error) {
+	res := SetStateResult{DagID: req.DagID, RunID: req.RunID, DryRun: req.DryRun, TaskInstances: []TIChange{}}
+	runs, err := tx.SelectRuns(store.RunSelection{DagID: req.DagID, RunIDs: []string{req.RunID}})
+	if err != nil {
+		return res, err
+	}
+	if len(runs) == 0 {
+		return res, apperr.NotFound("run %q of dag %q not found; nothing changed", req.RunID, req.DagID)
+	}
+	run := runs[0]
+	res.From, res.LogicalDate = run.State, run.LogicalDate
+	steps, runState, err := plan(tx, def, req, run)
+	if err != nil {
+		return res, err
+	}
+	res.To = runState
+	for _, s := range steps {
+		for _, ti := range s.tis {
+			res.TaskInstances = append(res.TaskInstances, TIChange{TaskID: ti.TaskID, MapIndex: ti.MapIndex, From: ti.State, To: s.state})
+		}
+	}
+	if req.DryRun {
+		return res, nil
+	}
+	// Airflow's order: for failed, the pending task instances are skipped
+	// before the run is marked and the running ones failed after; for
+	// success the run is marked first. The rows are the same.
+	if err := tx.SetRunState(req.DagID, req.RunID, run.State, runState); err != nil {
+		return res, err
+	}
+	for _, s := range steps {
+		if len(s.tis) == 0 {
+			continue
+		}
+		if err := tx.SetTaskInstancesState(req.DagID, req.RunID, s.match, s.state); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }
