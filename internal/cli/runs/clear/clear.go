@@ -13,6 +13,7 @@ import (
 
 	"github.com/dagctl/dagctl/internal/apperr"
 	"github.com/dagctl/dagctl/internal/cli/cmdutil"
+	"github.com/dagctl/dagctl/internal/cli/runs/shared"
 	"github.com/dagctl/dagctl/internal/output"
 	"github.com/dagctl/dagctl/internal/rbac"
 	"github.com/dagctl/dagctl/internal/runops"
@@ -105,6 +106,7 @@ row is written to Airflow's log table.`,
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would be cleared and write nothing")
 	cmdutil.RegisterDagCompletion(f, cmd, "dag-id")
 	cmdutil.RegisterValuesCompletion(cmd, "state", runStates...)
+	cmd.ValidArgsFunction = shared.CompleteRunIDs(f, 0)
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dagctl/dagctl/internal/apperr"
 	"github.com/dagctl/dagctl/internal/cli/cmdutil"
+	"github.com/dagctl/dagctl/internal/cli/runs/shared"
 	"github.com/dagctl/dagctl/internal/output"
 	"github.com/dagctl/dagctl/internal/rbac"
 	"github.com/dagctl/dagctl/internal/runops"
@@ -88,6 +89,7 @@ Airflow. Needs can_edit on the DAG; one audit row is written.`,
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would change and write nothing")
 	cmdutil.RegisterDagCompletion(f, cmd, "dag-id")
 	cmdutil.RegisterValuesCompletion(cmd, "state", states...)
+	cmd.ValidArgsFunction = shared.CompleteRunIDs(f, 1)
 	return cmd
 }
 
