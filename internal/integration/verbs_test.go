@@ -18,6 +18,10 @@ func TestRunsClearAndSetStateEverywhere(t *testing.T) {
 		db := open(t, tg, dbtest.WithSampleDAGs())
 		ids := seedVerbRuns(t, tg, db)
 		r := runner(t, db)
+		if tg.Major() == 3 {
+			// A versioned bundle: the cleared run re-runs on the DAG's current version.
+			db.SQL(t, "UPDATE dag SET bundle_version = 'v42' WHERE dag_id = 'fx_daily_cron'")
+		}
 		sel := []string{"runs", "clear", "--dag-id", "fx_daily_cron", "--start-date", "2024-01-01", "--end-date", "2024-01-03", "--state", "failed,success", "--only-failed"}
 		var dry, real clear.Result
 		r.JSON(t, &dry, append(sel, "--dry-run")...)
@@ -40,6 +44,14 @@ func TestRunsClearAndSetStateEverywhere(t *testing.T) {
 		ti := db.QueryRows(t, "SELECT state, try_number, max_tries FROM task_instance WHERE run_id = ? AND task_id = 'work'", ids[1])[0]
 		if ti[0] != nil || text(ti[1]) != "1" || text(ti[2]) != "1" {
 			t.Errorf("cleared work = %v, want no state, try 1, max_tries 1", ti)
+		}
+		if tg.Major() == 3 {
+			if got := text(db.Scalar(t, "SELECT bundle_version FROM dag_run WHERE run_id = ?", ids[1])); got != "v42" {
+				t.Errorf("cleared run bundle_version = %q, want the dag's v42", got)
+			}
+			if n := db.ScalarInt(t, "SELECT count(*) FROM dag_run WHERE bundle_version IS NOT NULL"); n != 1 {
+				t.Errorf("%d runs with a bundle_version, want only the cleared one", n)
+			}
 		}
 		if s := text(db.Scalar(t, "SELECT state FROM task_instance WHERE run_id = ? AND task_id = 'start'", ids[1])); s != "success" {
 			t.Errorf("start of the cleared run = %s, want untouched success", s)

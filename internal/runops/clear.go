@@ -99,7 +99,8 @@ func Clear(ctx context.Context, st *store.Store, def *dagdef.DAG, req ClearReque
 		if req.DryRun || len(clear) == 0 {
 			return errDryRun
 		}
-		if _, err := tx.ClearRuns(store.ClearRunsRequest{DagID: req.DagID, RunIDs: clear, Retries: def.TaskRetries, Only: only}); err != nil {
+		if _, err := tx.ClearRuns(store.ClearRunsRequest{DagID: req.DagID, RunIDs: clear, Retries: def.TaskRetries, Only: only,
+			KeepBundleVersion: def.DisableBundleVersioning}); err != nil {
 			return err
 		}
 		entry := store.AuditEntry{Event: "dagctl.runs.clear", DagID: req.DagID, Owner: req.User, Extra: map[string]any{

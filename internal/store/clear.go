@@ -24,6 +24,10 @@ type ClearRunsRequest struct {
 	// Airflow 3: link the runs to the native backfill, as _handle_clear_run
 	// does (run_type backfill, triggered_by BACKFILL, backfill_id).
 	LinkBackfillID *int64
+	// KeepBundleVersion leaves dag_run.bundle_version as it is (the DAG's
+	// disable_bundle_versioning); otherwise a queued run takes the dag row's
+	// bundle_version when it has one (3.x clear_task_instances).
+	KeepBundleVersion bool
 	// Only narrows the task instances cleared (zero value: all of the runs').
 	// Runs are queued only when they have a task instance to clear, as
 	// clear_task_instances queues the runs of the task instances it clears.
@@ -161,8 +165,14 @@ func (t *Tx) ClearRuns(req ClearRunsRequest) (map[string]RunOrigin, error) {
 			return nil, fmt.Errorf("clear task instances: %w", err)
 		}
 	}
+	bundle := ""
+	if !req.KeepBundleVersion && sc.Has("dag_run", "bundle_version") && sc.Has("dag", "bundle_version") {
+		// Airflow 3 re-runs a cleared run on the DAG's current bundle
+		// version, when it has one and the DAG does not disable versioning.
+		bundle = ", bundle_version = COALESCE((SELECT d.bundle_version FROM dag d WHERE d.dag_id = dag_run.dag_id), dag_run.bundle_version)"
+	}
 	if err := t.db.Exec(`UPDATE dag_run SET state = 'queued', queued_at = ?, start_date = NULL, end_date = NULL,
-		last_scheduling_decision = NULL, clear_number = clear_number + 1, updated_at = ?
+		last_scheduling_decision = NULL, clear_number = clear_number + 1, updated_at = ?`+bundle+`
 		WHERE dag_id = ? AND run_id IN ? AND state IN ('success', 'failed')`, now, now, req.DagID, req.RunIDs).Error; err != nil {
 		return nil, fmt.Errorf("clear runs: %w", err)
 	}

@@ -47,6 +47,8 @@ type DAG struct {
 	TaskIDs       []string // in serialized order
 	// TaskRetries is each task's retries (what clearing adds to try_number for max_tries).
 	TaskRetries map[string]int
+	// DisableBundleVersioning is the 3.x DAG's disable_bundle_versioning.
+	DisableBundleVersioning bool
 	// Downstream is each task's downstream_task_ids (the task graph's edges).
 	Downstream map[string][]string
 	// Teardown holds the tasks with is_teardown set.
@@ -172,6 +174,10 @@ func (d *DAG) fill(m map[string]json.RawMessage, taskDefaults map[string]json.Ra
 	} else {
 		d.Catchup = d.FormatVersion == 1
 		d.CatchupDefaulted = true
+	}
+
+	if raw, ok := m["disable_bundle_versioning"]; ok && !isNull(raw) {
+		_ = json.Unmarshal(raw, &d.DisableBundleVersioning)
 	}
 
 	if raw, ok := m["max_active_runs"]; ok && !isNull(raw) {
