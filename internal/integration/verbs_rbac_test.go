@@ -31,6 +31,18 @@ func TestRBACOperatorVerbs(t *testing.T) {
 		r.MustRun(t, 0, as("alice", "dags", "pause", "fx_daily_cron")...)
 		r.MustRun(t, 0, as("alice", "runs", "clear", ids[1], "--dag-id", "fx_daily_cron", "--only-failed")...)
 		r.MustRun(t, 0, as("alice", "runs", "set-state", ids[0], "--dag-id", "fx_daily_cron", "--state", "failed")...)
+		// Backfill retry and cancel --terminate: can_edit on the backfill's DAG.
+		var bf struct {
+			BackfillDagID string `json:"backfill_dag_id"`
+		}
+		r.JSON(t, &bf, as("admin", "backfill", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-03-01", "--end-date", "2024-03-02")...)
+		finishRuns(t, db, "fx_daily_cron", "failed")
+		rbacRefused(t, r, db, as("viewer", "backfill", "retry", bf.BackfillDagID), `"viewer"`, "can_edit")
+		rbacRefused(t, r, db, as("viewer", "backfill", "cancel", bf.BackfillDagID, "--terminate"), `"viewer"`, "can_edit")
+		r.MustRun(t, 0, as("alice", "backfill", "retry", bf.BackfillDagID)...)
+		if n := audits(t, db, "dagctl.backfill.retry", "alice"); n != 1 {
+			t.Errorf("%d retry audit rows by alice, want 1", n)
+		}
 		for _, ev := range []string{"dagctl.dags.pause", "dagctl.runs.clear", "dagctl.runs.set_state"} {
 			if n := audits(t, db, ev, "alice"); n != 1 {
 				t.Errorf("%s: %d audit rows by alice, want 1", ev, n)
