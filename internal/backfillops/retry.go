@@ -31,6 +31,8 @@ type RetryResult struct {
 func Retry(ctx context.Context, st *store.Store, id, user string, dryRun bool) (RetryResult, error) {
 	res := RetryResult{DryRun: dryRun, Failed: []string{}, Cleared: []string{}}
 	err := st.InTx(ctx, func(tx *store.Tx) error {
+		// Start afresh: InTx may run this again after a transient failure.
+		res.Failed, res.Cleared = []string{}, []string{}
 		b, err := tx.GetBackfillForUpdate(id)
 		if err != nil {
 			return err

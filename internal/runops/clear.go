@@ -68,6 +68,8 @@ func Clear(ctx context.Context, st *store.Store, def *dagdef.DAG, req ClearReque
 			taskgraph.Selection{Regex: req.TaskRegex, Downstream: req.Downstream, Upstream: req.Upstream})
 	}
 	err := st.InTx(ctx, func(tx *store.Tx) error {
+		// Start afresh: InTx may run this again after a transient failure.
+		res.Runs = []ClearedRun{}
 		if err := tx.LockDAG(req.DagID); err != nil {
 			return err
 		}
