@@ -2,6 +2,10 @@ package integration
 
 import (
 	"testing"
+	"time"
+
+	"github.com/dagctl/dagctl/internal/cli/runs/clear"
+	"github.com/dagctl/dagctl/internal/store/dbtest"
 )
 
 const opsDag = "fx_daily_cron"
@@ -36,5 +40,33 @@ func TestRunsClearMatchesAirflow(t *testing.T) {
 			t.Parallel()
 			c.run(t)
 		})
+	}
+}
+
+// Clearing a running run, as clear_task_instances does: the running task
+// instance becomes restarting (Airflow then stops and re-runs it), the others
+// are reset, and the run, not finished, stays running.
+func TestRunsClearRunningRun(t *testing.T) {
+	db := dbtest.NewPostgres(t, "3.0.3", dbtest.WithSampleDAGs(), dbtest.WithFixture("ops-mark-running.before"))
+	r := runner(t, db)
+	r.Now = func() time.Time { return opsNow }
+	const run = "manual__2026-11-27T11:25:44.946848+00:00"
+	var res clear.Result
+	r.JSON(t, &res, "runs", "clear", run, "--dag-id", "fx_sleep_work")
+	if len(res.Runs) != 1 || len(res.Runs[0].TaskInstances) != 3 || res.Runs[0].State != "running" {
+		t.Fatalf("cleared %+v", res.Runs)
+	}
+	got := map[string]string{}
+	for _, row := range db.QueryRows(t, "SELECT task_id, state FROM task_instance WHERE run_id = ?", run) {
+		got[text(row[0])] = text(row[1])
+	}
+	if got["work"] != "restarting" || got["start"] != "" || got["end"] != "" {
+		t.Errorf("task instances after clearing a running run: %v, want work restarting, the others reset", got)
+	}
+	if s := db.ScalarString(t, "SELECT state FROM dag_run WHERE run_id = ?", run); s != "running" {
+		t.Errorf("run state = %s, want running (only finished runs are queued)", s)
+	}
+	if n := db.ScalarInt(t, "SELECT clear_number FROM dag_run WHERE run_id = ?", run); n != 0 {
+		t.Errorf("clear_number = %d, want 0 for a run that was not re-queued", n)
 	}
 }
