@@ -42,6 +42,13 @@ step runs create --dag-id fx_daily_cron --prefix demo --start-date 2024-01-01 --
 step runs create --dag-id fx_daily_cron --prefix demo --start-date 2024-01-01 --end-date 2024-01-03
 step runs list --dag-id fx_daily_cron --prefix demo
 
+# The operator's daily verbs: pause and unpause, mark a run, and see what a clear would reset.
+step dags pause fx_daily_cron fx_hourly
+step dags unpause --pattern 'fx_(daily_cron|hourly)' --dry-run
+step dags unpause fx_daily_cron fx_hourly
+step runs set-state demo_0000002_2024-01-02T00:00:00+00:00 --dag-id fx_daily_cron --state failed
+step runs clear --dag-id fx_daily_cron --start-date 2024-01-01 --end-date 2024-01-03 --state failed --dry-run
+
 step backfill create --dag-id fx_daily_cron --start-date 2024-03-04 --end-date 2024-03-10 --description "demo week"
 BACKFILL=$("$BIN" backfill list --dag-id fx_daily_cron -o name | head -n 1)
 step backfill get "$BACKFILL" --runs

@@ -37,6 +37,18 @@ const (
 // Apply carries out pause, resume, cancel or delete in one transaction,
 // with the backfill's row locked, and audits it.
 func Apply(ctx context.Context, st *store.Store, id string, action Action, user string, now time.Time) (Summary, error) {
+	return ApplyWith(ctx, st, id, action, user, now, ApplyOptions{})
+}
+
+// ApplyOptions modify an action.
+type ApplyOptions struct {
+	// Terminate (cancel only) also marks the backfill's running runs failed
+	// as `runs set-state --state failed` does, so Airflow stops their tasks.
+	Terminate bool
+}
+
+// ApplyWith is Apply with options.
+func ApplyWith(ctx context.Context, st *store.Store, id string, action Action, user string, now time.Time, opts ApplyOptions) (Summary, error) {
 	var sum Summary
 	err := st.InTx(ctx, func(tx *store.Tx) error {
 		b, err := tx.GetBackfillForUpdate(id)
@@ -48,6 +60,7 @@ func Apply(ctx context.Context, st *store.Store, id string, action Action, user 
 			return err
 		}
 		cur := Summarize(*b, runs, tx.Now)
+		terminated := []string{}
 		if b.Deleted != store.NotDeleted {
 			return apperr.Conflict("backfill %s: %q is already %s", action, id, b.Deleted)
 		}
@@ -58,6 +71,9 @@ func Apply(ctx context.Context, st *store.Store, id string, action Action, user 
 			err = resume(tx, b, cur.State)
 		case Cancel:
 			err = cancel(tx, b, runs, cur.State)
+			if err == nil && opts.Terminate {
+				terminated, err = terminate(tx, b, runs)
+			}
 		case Delete:
 			err = markDelete(tx, b, cur.State)
 		default:
@@ -66,8 +82,12 @@ func Apply(ctx context.Context, st *store.Store, id string, action Action, user 
 		if err != nil {
 			return err
 		}
+		extra := map[string]any{"backfill_dag_id": id, "previous_state": string(cur.State)}
+		if opts.Terminate {
+			extra["terminated_runs"] = terminated
+		}
 		if err := tx.Audit(store.AuditEntry{Event: "dagctl.backfill." + string(action), DagID: b.DagID, Owner: user,
-			Extra: map[string]any{"backfill_dag_id": id, "previous_state": string(cur.State)}}); err != nil {
+			Extra: extra}); err != nil {
 			return err
 		}
 		fresh, err := tx.GetBackfillForUpdate(id)

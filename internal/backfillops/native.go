@@ -79,6 +79,12 @@ func writeRuns(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, idx []
 		r := runs[i]
 		switch r.Disposition {
 		case store.DispositionCreate:
+			if r.DagRunID != nil {
+				// Created earlier and handed back by `backfill retry`: it is
+				// cleared again, not written anew.
+				rerun = append(rerun, r.RunID)
+				continue
+			}
 			newRuns = append(newRuns, store.NewRun{RunID: r.RunID, LogicalDate: r.LogicalDate,
 				DataIntervalStart: r.DataIntervalStart, DataIntervalEnd: r.DataIntervalEnd, RunAfter: r.RunAfter})
 		case store.DispositionRerun:

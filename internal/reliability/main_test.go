@@ -6,6 +6,8 @@ package reliability
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"os"
@@ -39,10 +41,6 @@ func TestMain(m *testing.M) {
 // renames, so two test processes never run a half-written binary; the one
 // file is left for the next run (dbtest.Main exits without returning).
 func build() error {
-	dir := filepath.Join(os.TempDir(), "dagctl-reliability")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
 		return fmt.Errorf("go env GOMOD: %w", err)
@@ -52,6 +50,13 @@ func build() error {
 		return fmt.Errorf("not inside the dagctl module")
 	}
 	moduleRoot = filepath.Dir(gomod)
+	// One directory per checkout: two checkouts tested at once must not run
+	// each other's binary.
+	sum := sha256.Sum256([]byte(moduleRoot))
+	dir := filepath.Join(os.TempDir(), "dagctl-reliability-"+hex.EncodeToString(sum[:6]))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	binary = filepath.Join(dir, "dagctl")
 	tmp := fmt.Sprintf("%s.%d", binary, os.Getpid())
 	cmd := exec.Command("go", "build", "-o", tmp, "./cmd/dagctl")

@@ -24,6 +24,44 @@ type ClearRunsRequest struct {
 	// Airflow 3: link the runs to the native backfill, as _handle_clear_run
 	// does (run_type backfill, triggered_by BACKFILL, backfill_id).
 	LinkBackfillID *int64
+	// KeepBundleVersion leaves dag_run.bundle_version as it is (the DAG's
+	// disable_bundle_versioning); otherwise a queued run takes the dag row's
+	// bundle_version when it has one (3.x clear_task_instances).
+	KeepBundleVersion bool
+	// Only narrows the task instances cleared (zero value: all of the runs').
+	// Runs are queued only when they have a task instance to clear, as
+	// clear_task_instances queues the runs of the task instances it clears.
+	Only TIFilter
+}
+
+// TIFilter narrows the task instances of a clear, as DAG.clear selects them
+// (airflow/models/dag.py): task_ids of the (partial) DAG, only_failed.
+type TIFilter struct {
+	// TaskIDs, when not nil, keeps these task ids only.
+	TaskIDs []string
+	// OnlyFailed keeps failed and upstream_failed task instances.
+	OnlyFailed bool
+}
+
+func (f TIFilter) empty() bool { return f.TaskIDs == nil && !f.OnlyFailed }
+
+// sql returns the filter as " AND ..." on the columns of alias (e.g. "ti."),
+// with its arguments.
+func (f TIFilter) sql(alias string) (string, []any) {
+	var b strings.Builder
+	var args []any
+	if f.TaskIDs != nil {
+		if len(f.TaskIDs) == 0 {
+			b.WriteString(" AND 1 = 0")
+		} else {
+			b.WriteString(" AND " + alias + "task_id IN ?")
+			args = append(args, f.TaskIDs)
+		}
+	}
+	if f.OnlyFailed {
+		b.WriteString(" AND " + alias + "state IN ('failed', 'upstream_failed')")
+	}
+	return b.String(), args
 }
 
 // ClearRuns resets finished runs and their task instances so the scheduler
@@ -62,11 +100,41 @@ func (t *Tx) ClearRuns(req ClearRunsRequest) (map[string]RunOrigin, error) {
 		origins[r.RunID] = RunOrigin{RunType: r.RunType, TriggeredBy: deref(r.TriggeredBy), BackfillID: r.BackfillID}
 	}
 	if sc.HasTable("task_instance") {
-		if err := t.recordTaskInstanceHistory(req.DagID, req.RunIDs); err != nil {
+		// The filter is read before any state changes, so every statement
+		// below acts on the same task instances.
+		only, onlyArgs := req.Only.sql("")
+		if !req.Only.empty() {
+			var keep []string
+			if err := t.db.Raw("SELECT DISTINCT run_id FROM task_instance WHERE dag_id = ? AND run_id IN ?"+only,
+				append([]any{req.DagID, req.RunIDs}, onlyArgs...)...).Scan(&keep).Error; err != nil {
+				return nil, fmt.Errorf("read task instances to clear: %w", err)
+			}
+			req.RunIDs = keep
+			if len(keep) == 0 {
+				return origins, nil
+			}
+		}
+		if err := t.recordTaskInstanceHistory(req.DagID, req.RunIDs, req.Only); err != nil {
 			return nil, err
 		}
-		if err := t.db.Exec("UPDATE task_instance SET state = 'restarting' WHERE dag_id = ? AND run_id IN ? AND state = 'running'",
-			req.DagID, req.RunIDs).Error; err != nil {
+		if sc.Has("task_reschedule", "run_id") {
+			tiOnly, tiArgs := req.Only.sql("ti.")
+			if err := t.db.Exec(`DELETE FROM task_reschedule WHERE dag_id = ? AND run_id IN ? AND EXISTS (SELECT 1 FROM task_instance ti
+				WHERE ti.dag_id = task_reschedule.dag_id AND ti.run_id = task_reschedule.run_id AND ti.task_id = task_reschedule.task_id
+				AND ti.map_index = task_reschedule.map_index`+tiOnly+")", append([]any{req.DagID, req.RunIDs}, tiArgs...)...).Error; err != nil {
+				return nil, fmt.Errorf("clear task reschedules: %w", err)
+			}
+		} else if sc.Has("task_reschedule", "ti_id") && sc.Has("task_instance", "id") {
+			if err := t.db.Exec("DELETE FROM task_reschedule WHERE ti_id IN (SELECT id FROM task_instance WHERE dag_id = ? AND run_id IN ?"+only+")",
+				append([]any{req.DagID, req.RunIDs}, onlyArgs...)...).Error; err != nil {
+				return nil, fmt.Errorf("clear task reschedules: %w", err)
+			}
+		}
+		if err := t.renewTaskInstanceIDs(req.DagID, req.RunIDs, req.Only); err != nil {
+			return nil, err
+		}
+		if err := t.db.Exec("UPDATE task_instance SET state = 'restarting' WHERE dag_id = ? AND run_id IN ? AND state = 'running'"+only,
+			append([]any{req.DagID, req.RunIDs}, onlyArgs...)...).Error; err != nil {
 			return nil, fmt.Errorf("clear running task instances: %w", err)
 		}
 		args := []any{}
@@ -89,29 +157,22 @@ func (t *Tx) ClearRuns(req ClearRunsRequest) (map[string]RunOrigin, error) {
 		}
 		if sc.Has("task_instance", "updated_at") {
 			set += ", updated_at = ?"
-		}
-		if sc.Has("task_instance", "updated_at") {
 			args = append(args, now)
 		}
 		args = append(args, req.DagID, req.RunIDs)
-		if err := t.db.Exec("UPDATE task_instance SET "+set+" WHERE dag_id = ? AND run_id IN ? AND (state IS NULL OR state <> 'restarting')", args...).Error; err != nil {
+		args = append(args, onlyArgs...)
+		if err := t.db.Exec("UPDATE task_instance SET "+set+" WHERE dag_id = ? AND run_id IN ? AND (state IS NULL OR state <> 'restarting')"+only, args...).Error; err != nil {
 			return nil, fmt.Errorf("clear task instances: %w", err)
 		}
-		if sc.Has("task_reschedule", "run_id") {
-			if err := t.db.Exec("DELETE FROM task_reschedule WHERE dag_id = ? AND run_id IN ?", req.DagID, req.RunIDs).Error; err != nil {
-				return nil, fmt.Errorf("clear task reschedules: %w", err)
-			}
-		} else if sc.Has("task_reschedule", "ti_id") && sc.Has("task_instance", "id") {
-			if err := t.db.Exec("DELETE FROM task_reschedule WHERE ti_id IN (SELECT id FROM task_instance WHERE dag_id = ? AND run_id IN ?)", req.DagID, req.RunIDs).Error; err != nil {
-				return nil, fmt.Errorf("clear task reschedules: %w", err)
-			}
-		}
-		if err := t.renewTaskInstanceIDs(req.DagID, req.RunIDs); err != nil {
-			return nil, err
-		}
+	}
+	bundle := ""
+	if !req.KeepBundleVersion && sc.Has("dag_run", "bundle_version") && sc.Has("dag", "bundle_version") {
+		// Airflow 3 re-runs a cleared run on the DAG's current bundle
+		// version, when it has one and the DAG does not disable versioning.
+		bundle = ", bundle_version = COALESCE((SELECT d.bundle_version FROM dag d WHERE d.dag_id = dag_run.dag_id), dag_run.bundle_version)"
 	}
 	if err := t.db.Exec(`UPDATE dag_run SET state = 'queued', queued_at = ?, start_date = NULL, end_date = NULL,
-		last_scheduling_decision = NULL, clear_number = clear_number + 1, updated_at = ?
+		last_scheduling_decision = NULL, clear_number = clear_number + 1, updated_at = ?`+bundle+`
 		WHERE dag_id = ? AND run_id IN ? AND state IN ('success', 'failed')`, now, now, req.DagID, req.RunIDs).Error; err != nil {
 		return nil, fmt.Errorf("clear runs: %w", err)
 	}

@@ -71,18 +71,6 @@ func (s *Store) forUpdate(skipLocked bool) string {
 	return " FOR UPDATE"
 }
 
-// secondsBetween is an SQL expression for the seconds from the timestamp
-// column startCol to the timestamp argument (a "?" placeholder) as a float.
-func (s *Store) secondsBetween(startCol string) string {
-	switch s.dialect {
-	case DialectSQLite:
-		return "(julianday(?) - julianday(" + startCol + ")) * 86400.0"
-	case DialectMySQL:
-		return "(TIMESTAMPDIFF(MICROSECOND, " + startCol + ", ?) / 1000000.0)"
-	}
-	return "EXTRACT(EPOCH FROM (CAST(? AS TIMESTAMP WITH TIME ZONE) - " + startCol + "))"
-}
-
 // versionQuery reads the server's version.
 func (s *Store) versionQuery() string {
 	switch s.dialect {

@@ -47,6 +47,12 @@ type DAG struct {
 	TaskIDs       []string // in serialized order
 	// TaskRetries is each task's retries (what clearing adds to try_number for max_tries).
 	TaskRetries map[string]int
+	// DisableBundleVersioning is the 3.x DAG's disable_bundle_versioning.
+	DisableBundleVersioning bool
+	// Downstream is each task's downstream_task_ids (the task graph's edges).
+	Downstream map[string][]string
+	// Teardown holds the tasks with is_teardown set.
+	Teardown map[string]bool
 	// TimetableJSON is the encoded timetable ({"__type", "__var"}): always
 	// in 3.x; in 2.x only when the schedule is not a plain schedule_interval.
 	TimetableJSON json.RawMessage
@@ -170,6 +176,10 @@ func (d *DAG) fill(m map[string]json.RawMessage, taskDefaults map[string]json.Ra
 		d.CatchupDefaulted = true
 	}
 
+	if raw, ok := m["disable_bundle_versioning"]; ok && !isNull(raw) {
+		_ = json.Unmarshal(raw, &d.DisableBundleVersioning)
+	}
+
 	if raw, ok := m["max_active_runs"]; ok && !isNull(raw) {
 		var f float64
 		if err := json.Unmarshal(raw, &f); err != nil || f != math.Trunc(f) {
@@ -196,6 +206,8 @@ func (d *DAG) fill(m map[string]json.RawMessage, taskDefaults map[string]json.Ra
 func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMessage) error {
 	d.TaskIDs = []string{}
 	d.TaskRetries = map[string]int{}
+	d.Downstream = map[string][]string{}
+	d.Teardown = map[string]bool{}
 	if len(raw) == 0 || isNull(raw) {
 		return nil
 	}
@@ -235,6 +247,8 @@ func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMes
 			TaskID        string   `json:"task_id"`
 			DependsOnPast *bool    `json:"depends_on_past"`
 			Retries       *float64 `json:"retries"`
+			Downstream    []string `json:"downstream_task_ids"`
+			IsTeardown    bool     `json:"is_teardown"`
 			// A mapped operator keeps its BaseOperator arguments here.
 			PartialKwargs *struct {
 				DependsOnPast *bool    `json:"depends_on_past"`
@@ -245,6 +259,10 @@ func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMes
 			return fmt.Errorf("task %d: no task_id", i)
 		}
 		d.TaskIDs = append(d.TaskIDs, t.TaskID)
+		d.Downstream[t.TaskID] = t.Downstream
+		if t.IsTeardown {
+			d.Teardown[t.TaskID] = true
+		}
 		dop := defaultDOP
 		switch {
 		case t.DependsOnPast != nil:

@@ -10,6 +10,7 @@ import (
 	"github.com/dagctl/dagctl/internal/cli/backfill/get"
 	"github.com/dagctl/dagctl/internal/cli/backfill/list"
 	"github.com/dagctl/dagctl/internal/cli/backfill/reconcile"
+	"github.com/dagctl/dagctl/internal/cli/backfill/retry"
 	"github.com/dagctl/dagctl/internal/cli/backfill/wait"
 	"github.com/dagctl/dagctl/internal/cli/cmdutil"
 )
@@ -28,5 +29,6 @@ func NewCmdBackfill(f *cmdutil.Factory) *cobra.Command {
 		wait.NewCmdWait(f),
 		reconcile.NewCmdReconcile(f),
 	)
+	cmd.AddCommand(retry.NewCmdRetry(f, nil))
 	return cmd
 }

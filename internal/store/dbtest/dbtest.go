@@ -98,7 +98,8 @@ type options struct {
 	sampleDAGs    bool
 	referenceRuns bool
 	compressed    bool
-	pgbouncer     bool // NewPostgres: connect through PgBouncer (ViaPgBouncer)
+	pgbouncer     bool     // NewPostgres: connect through PgBouncer (ViaPgBouncer)
+	extra         []string // fixture kinds loaded on top, in order (WithFixture)
 }
 
 // WithSampleDAGs loads the rows Airflow writes when it serializes the fixture DAGs
@@ -115,6 +116,18 @@ func WithReferenceRuns() Option {
 // [core] compress_serialized_dags=True (serialized_dag.data_compressed set, data NULL).
 // PostgreSQL only; it cannot be combined with WithSampleDAGs or WithReferenceRuns.
 func WithCompressedDAGs() Option { return func(o *options) { o.compressed = true } }
+
+// WithFixture loads testdata/fixtures/airflow-<release>.<kind>.<dialect>.sql on top of the other
+// layers, e.g. WithFixture("ops-base.before") with WithSampleDAGs() for the rows Airflow wrote
+// before an operator action (see fixtures/OPS-README.md). Several are loaded in order.
+func WithFixture(kind string) Option {
+	return func(o *options) { o.extra = append(o.extra, kind) }
+}
+
+// HasFixture reports whether the fixture file of kind exists for dialect and release.
+func HasFixture(dialect, release, kind string) bool {
+	return exists(fixtureFile(release, kind, dialect))
+}
 
 func collect(opts []Option) options {
 	var o options
@@ -173,6 +186,13 @@ func (o options) layers(dialect, release string) ([]layer, error) {
 			}
 			out = append(out, layer{key: "runs", files: []string{fixtureFile(release, "reference-runs", dialect)}})
 		}
+	}
+	for _, kind := range o.extra {
+		if err := need(kind); err != nil {
+			return nil, err
+		}
+		// The key names the whole stack below, so one fixture on different stacks gets different templates.
+		out = append(out, layer{key: out[len(out)-1].key + "_" + kind, files: []string{fixtureFile(release, kind, dialect)}})
 	}
 	return out, nil
 }

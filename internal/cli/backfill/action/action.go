@@ -22,10 +22,12 @@ started are taken back and written again on resume. A finished backfill: exit 5.
 	backfillops.Resume: {"Resume a paused backfill",
 		"Resume a paused backfill. A finished or not paused backfill: exit 5.",
 		"  dagctl backfill resume etl_backfill_20240601_120000"},
-	backfillops.Cancel: {"Cancel a backfill: queued runs fail, running ones finish",
+	backfillops.Cancel: {"Cancel a backfill: queued runs fail, running ones finish (or stop, with --terminate)",
 		`Cancel a backfill: no further runs start or get created, queued runs become
-failed, running ones finish, and the backfill ends failed. Already finished: exit 5.`,
-		"  dagctl backfill cancel etl_backfill_20240601_120000"},
+failed, running ones finish, and the backfill ends failed. With --terminate the
+running runs are also marked failed as 'runs set-state --state failed' does, so
+Airflow stops their running tasks. Already finished: exit 5.`,
+		"  dagctl backfill cancel etl_backfill_20240601_120000\n  dagctl backfill cancel etl_backfill_20240601_120000 --terminate"},
 	backfillops.Delete: {"Delete a paused or finished backfill (purged by reconcile)",
 		`Mark a paused, successful or failed backfill ToBeDeleted (otherwise exit 5:
 cancel it first). The next 'backfill reconcile' purges it: deletes the runs it
@@ -37,7 +39,8 @@ Airflow 3's native rows, and marks it Deleted.`,
 // NewCmd builds one of the four verbs.
 func NewCmd(f *cmdutil.Factory, action backfillops.Action) *cobra.Command {
 	h := help[action]
-	return &cobra.Command{
+	var opts backfillops.ApplyOptions
+	cmd := &cobra.Command{
 		Use:               string(action) + " BACKFILL_ID",
 		Short:             h.short,
 		Long:              h.long,
@@ -45,12 +48,16 @@ func NewCmd(f *cmdutil.Factory, action backfillops.Action) *cobra.Command {
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: shared.CompleteBackfillIDs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return apply(cmd.Context(), f, action, args[0])
+			return apply(cmd.Context(), f, action, args[0], opts)
 		},
 	}
+	if action == backfillops.Cancel {
+		cmd.Flags().BoolVar(&opts.Terminate, "terminate", false, "also mark the running runs failed, so Airflow stops their tasks")
+	}
+	return cmd
 }
 
-func apply(ctx context.Context, f *cmdutil.Factory, action backfillops.Action, id string) error {
+func apply(ctx context.Context, f *cmdutil.Factory, action backfillops.Action, id string, opts backfillops.ApplyOptions) error {
 	st, err := f.Store(ctx)
 	if err != nil {
 		return err
@@ -69,7 +76,7 @@ func apply(ctx context.Context, f *cmdutil.Factory, action backfillops.Action, i
 	if err != nil {
 		return err
 	}
-	sum, err := backfillops.Apply(ctx, st, id, action, user, f.Now())
+	sum, err := backfillops.ApplyWith(ctx, st, id, action, user, f.Now(), opts)
 	if err != nil {
 		return err
 	}

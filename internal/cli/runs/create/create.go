@@ -3,7 +3,6 @@ package create
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/dagctl/dagctl/internal/dagload"
 	"github.com/dagctl/dagctl/internal/output"
 	"github.com/dagctl/dagctl/internal/rbac"
+	"github.com/dagctl/dagctl/internal/runops"
 	"github.com/dagctl/dagctl/internal/store"
 	"github.com/dagctl/dagctl/pkg/dates"
 	"github.com/dagctl/dagctl/pkg/params"
@@ -111,9 +111,6 @@ type Result struct {
 	Runs      []PlannedView `json:"runs"`
 }
 
-// errDryRun rolls the transaction back after planning.
-var errDryRun = errors.New("dry run")
-
 func createRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	prefix, err := runid.ValidatePrefix(opts.Prefix)
 	if err != nil {
@@ -150,60 +147,13 @@ func createRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		return err
 	}
 
-	var plan runplan.Plan
-	err = st.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.LockDAG(opts.DagID); err != nil {
-			return err
-		}
-		existing := map[int64]string{}
-		if len(infos) > 0 {
-			found, err := tx.ExistingRuns(opts.DagID, store.RunTypeManual, infos[0].LogicalDate, infos[len(infos)-1].LogicalDate)
-			if err != nil {
-				return err
-			}
-			for k, e := range found {
-				existing[k] = e.RunID
-			}
-		}
-		ids, err := tx.RunIDsWithPrefix(opts.DagID, prefix+"_")
-		if err != nil {
-			return err
-		}
-		plan, err = runplan.Make(runplan.Input{
-			Infos: infos, Existing: existing, Prefix: prefix,
-			NextCounter: runid.NextCounter(ids, prefix), Limit: opts.Limit, Partial: opts.Partial,
-		})
-		if err != nil {
-			return apperr.Invalid("%v", err)
-		}
-		if opts.DryRun {
-			return errDryRun
-		}
-		wc, err := tx.WriteContext(opts.DagID)
-		if err != nil {
-			return err
-		}
-		runs := make([]store.NewRun, len(plan.Create))
-		for i, p := range plan.Create {
-			runs[i] = store.NewRun{RunID: p.RunID, LogicalDate: p.Info.LogicalDate,
-				DataIntervalStart: p.Info.DataIntervalStart, DataIntervalEnd: p.Info.DataIntervalEnd, RunAfter: p.Info.RunAfter}
-		}
-		if _, err := tx.InsertRuns(store.InsertRunsRequest{
-			DagID: opts.DagID, RunType: store.RunTypeManual, TriggeredBy: store.TriggeredByCLI,
-			Conf: confText, User: user, Runs: runs, Context: wc,
-		}); err != nil {
-			return err
-		}
-		entry := store.AuditEntry{Event: "dagctl.runs.create", DagID: opts.DagID, Owner: user, Extra: auditExtra(opts, prefix, confObj, len(runs))}
-		if len(runs) == 1 {
-			entry.RunID = runs[0].RunID
-			ld := runs[0].LogicalDate
-			entry.LogicalDate = &ld
-		}
-		return tx.Audit(entry)
+	plan, err := runops.Create(ctx, st, runops.CreateRequest{
+		DagID: opts.DagID, Prefix: prefix, Infos: infos, Limit: opts.Limit, Partial: opts.Partial,
+		ConfText: confText, User: user, DryRun: opts.DryRun,
+		AuditExtra: func(created int) map[string]any { return auditExtra(opts, prefix, confObj, created) },
 	})
-	if err != nil && !errors.Is(err, errDryRun) {
-		return fmt.Errorf("create runs of %q: %w", opts.DagID, err)
+	if err != nil {
+		return err
 	}
 	if dag.Row.IsPaused && !opts.DryRun && len(plan.Create) > 0 {
 		f.IO.Infof("note: dag %q is paused; its runs stay queued until it is unpaused", opts.DagID)

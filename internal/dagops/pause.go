@@ -1,0 +1,156 @@
+// Package dagops holds the operations on DAGs that write: pause and unpause.
+// Each runs in one transaction and returns what it did.
+package dagops
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"regexp/syntax"
+	"sort"
+
+	"github.com/dagctl/dagctl/internal/apperr"
+	"github.com/dagctl/dagctl/internal/store"
+)
+
+// PauseRequest selects DAGs by id or by pattern and sets their is_paused.
+type PauseRequest struct {
+	DagIDs []string
+	// Pattern, when set, selects every dag_id it matches as a whole (Go regexp).
+	Pattern string
+	Paused  bool
+	DryRun  bool
+	User    string
+	// Authorize is asked for each selected DAG before anything is written.
+	Authorize func(ctx context.Context, dagID string) error
+}
+
+// PauseChange is one DAG's is_paused before and after.
+type PauseChange struct {
+	DagID  string
+	Before bool
+	After  bool
+}
+
+// Changed reports whether the DAG's is_paused was (or would be) written.
+func (c PauseChange) Changed() bool { return c.Before != c.After }
+
+// WholeMatch compiles pattern so that it must match a dag_id as a whole;
+// a bad pattern is invalid input naming --pattern.
+func WholeMatch(pattern string) (*regexp.Regexp, error) {
+	re, err := regexp.Compile(`^(?:` + pattern + `)$`)
+	if err != nil {
+		return nil, apperr.Invalid("--pattern: %q is not a valid regular expression (Go RE2 syntax): %v", pattern, unwrapRE(err))
+	}
+	return re, nil
+}
+
+// unwrapRE keeps the reason of a regexp error without repeating the expression.
+func unwrapRE(err error) string {
+	var se *syntax.Error
+	if errors.As(err, &se) {
+		return string(se.Code)
+	}
+	return err.Error()
+}
+
+var errDryRun = errors.New("dry run")
+
+// Select resolves the request to dag_ids (sorted) without writing: unknown
+// ids and a pattern that matches nothing are not found (exit 3).
+func Select(ctx context.Context, st *store.Store, req PauseRequest) ([]string, error) {
+	all, err := st.PausedStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	if req.Pattern != "" {
+		re, err := WholeMatch(req.Pattern)
+		if err != nil {
+			return nil, err
+		}
+		for id := range all {
+			if re.MatchString(id) {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) == 0 {
+			return nil, apperr.NotFound("--pattern: no dag matches %q; nothing changed", req.Pattern)
+		}
+	} else {
+		seen := map[string]bool{}
+		var missing []string
+		for _, id := range req.DagIDs {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			if _, ok := all[id]; !ok {
+				missing = append(missing, id)
+				continue
+			}
+			ids = append(ids, id)
+		}
+		if len(missing) > 0 {
+			return nil, apperr.NotFound("dag %q not found; nothing changed", missing[0])
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// SetPaused pauses or unpauses the selected DAGs in one transaction and
+// leaves one audit row (dagctl.dags.pause or dagctl.dags.unpause). Every DAG
+// is authorized before anything is written; with DryRun nothing is.
+func SetPaused(ctx context.Context, st *store.Store, req PauseRequest) ([]PauseChange, error) {
+	ids, err := Select(ctx, st, req)
+	if err != nil {
+		return nil, err
+	}
+	if req.Authorize != nil {
+		for _, id := range ids {
+			if err := req.Authorize(ctx, id); err != nil {
+				return nil, err
+			}
+		}
+	}
+	verb := "pause"
+	if !req.Paused {
+		verb = "unpause"
+	}
+	var out []PauseChange
+	err = st.InTx(ctx, func(tx *store.Tx) error {
+		before, err := tx.PausedStates(ids)
+		if err != nil {
+			return err
+		}
+		out = make([]PauseChange, 0, len(ids))
+		for _, id := range ids {
+			b, ok := before[id]
+			if !ok {
+				return apperr.NotFound("dag %q not found (deleted meanwhile); nothing changed", id)
+			}
+			out = append(out, PauseChange{DagID: id, Before: b, After: req.Paused})
+		}
+		if req.DryRun {
+			return errDryRun
+		}
+		changed, err := tx.SetPaused(ids, req.Paused)
+		if err != nil {
+			return err
+		}
+		entry := store.AuditEntry{Event: "dagctl.dags." + verb, Owner: req.User,
+			Extra: map[string]any{"dag_ids": ids, "changed": changed}}
+		if len(ids) == 1 {
+			entry.DagID = ids[0]
+		}
+		if req.Pattern != "" {
+			entry.Extra.(map[string]any)["pattern"] = req.Pattern
+		}
+		return tx.Audit(entry)
+	})
+	if err != nil && !errors.Is(err, errDryRun) {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,121 @@
+package integration
+
+import (
+	"testing"
+
+	"github.com/dagctl/dagctl/internal/cli/backfill/retry"
+	"github.com/dagctl/dagctl/internal/store/dbtest"
+)
+
+// backfill retry clears the failed runs of a backfill in place and it runs
+// again: within max_active_runs on Airflow 2 (the rest follow through
+// reconcile), linked to the native backfill on Airflow 3. Nothing failed,
+// deleted or cancelled: exit 5.
+func TestBackfillRetry(t *testing.T) {
+	forEach(t, sampleTargets(), func(t *testing.T, tg target) {
+		db := open(t, tg, dbtest.WithSampleDAGs())
+		r := runner(t, db)
+		b := createBackfill(t, r, "--dag-id", "fx_daily_cron", "--start-date", "2024-02-01", "--end-date", "2024-02-04", "--max-active-runs", "2")
+		r.MustRun(t, 5, "backfill", "retry", b.BackfillDagID) // nothing failed yet
+		for i := 0; i < 3; i++ {
+			finishRuns(t, db, "fx_daily_cron", "failed")
+			r.MustRun(t, 0, "backfill", "reconcile")
+		}
+		if v := getBackfill(t, r, b.BackfillDagID); v.State != "failed" || v.Progress.Failed != 4 {
+			t.Fatalf("before retry: %s %+v", v.State, v.Progress)
+		}
+		before := db.Checksum(t)
+		var dry retry.Result
+		r.JSON(t, &dry, "backfill", "retry", b.BackfillDagID, "--dry-run")
+		if len(dry.RetriedRuns) != 4 || !dry.DryRun || db.Checksum(t) != before {
+			t.Fatalf("dry run: %+v (database changed: %t)", dry, db.Checksum(t) != before)
+		}
+		var res retry.Result
+		r.JSON(t, &res, "backfill", "retry", b.BackfillDagID)
+		if len(res.RetriedRuns) != 4 || res.State == "failed" || res.State == "success" {
+			t.Fatalf("retry: %+v", res)
+		}
+		active := func() int64 {
+			return db.ScalarInt(t, "SELECT count(*) FROM dag_run WHERE dag_id = 'fx_daily_cron' AND state IN ('queued', 'running')")
+		}
+		if tg.Major() == 2 {
+			if len(res.ClearedRuns) != 2 || active() != 2 {
+				t.Errorf("Airflow 2: %d cleared, %d active; want 2 (max_active_runs)", len(res.ClearedRuns), active())
+			}
+		} else {
+			if len(res.ClearedRuns) != 4 || active() != 4 {
+				t.Errorf("Airflow 3: %d cleared, %d queued; want 4 (the scheduler meters them)", len(res.ClearedRuns), active())
+			}
+			if n := db.ScalarInt(t, "SELECT count(*) FROM dag_run WHERE backfill_id IS NOT NULL AND run_type = 'backfill' AND state = 'queued'"); n != 4 {
+				t.Errorf("%d queued runs still linked to the native backfill, want 4", n)
+			}
+			if db.Scalar(t, "SELECT completed_at FROM backfill") != nil {
+				t.Error("native backfill still completed after retry")
+			}
+		}
+		if n := db.ScalarInt(t, "SELECT count(*) FROM dag_run WHERE dag_id = 'fx_daily_cron' AND clear_number = 1"); n != int64(len(res.ClearedRuns)) {
+			t.Errorf("%d runs with clear_number 1, want %d", n, len(res.ClearedRuns))
+		}
+		if n := audits(t, db, "dagctl.backfill.retry", "tester"); n != 1 {
+			t.Errorf("%d audit rows, want 1", n)
+		}
+		// The runs succeed this time; on Airflow 2 reconcile clears the rest as slots free up.
+		for i := 0; i < 3; i++ {
+			finishRuns(t, db, "fx_daily_cron", "success")
+			r.MustRun(t, 0, "backfill", "reconcile")
+			if tg.Major() == 2 && active() > 2 {
+				t.Fatalf("%d runs active, more than max_active_runs 2", active())
+			}
+		}
+		if v := getBackfill(t, r, b.BackfillDagID); v.State != "success" || v.Progress.Success != 4 {
+			t.Errorf("after the re-runs succeeded: %s %+v", v.State, v.Progress)
+		}
+		if n := db.ScalarInt(t, "SELECT count(*) FROM dag_run WHERE dag_id = 'fx_daily_cron'"); n != 4 {
+			t.Errorf("%d runs, want the same 4 (retried in place)", n)
+		}
+		r.MustRun(t, 5, "backfill", "retry", b.BackfillDagID) // nothing failed any more
+	})
+}
+
+// cancel --terminate marks the running runs failed as set-state failed does;
+// plain cancel leaves them running.
+func TestBackfillCancelTerminate(t *testing.T) {
+	forEach(t, []target{{dbtest.Postgres, "2.10.5"}, {dbtest.Postgres, "3.0.3"}, {dbtest.SQLite, "3.0.3"}}, func(t *testing.T, tg target) {
+		db := open(t, tg, dbtest.WithSampleDAGs())
+		r := runner(t, db)
+		b := createBackfill(t, r, "--dag-id", "fx_daily_cron", "--start-date", "2024-02-01", "--end-date", "2024-02-03", "--max-active-runs", "3")
+		first := db.ScalarString(t, q("SELECT run_id FROM dag_run WHERE dag_id = 'fx_daily_cron' ORDER BY %s LIMIT 1", ld(tg)))
+		db.SQL(t, "UPDATE dag_run SET state = 'running', start_date = '2026-11-23 10:00:00' WHERE run_id = ?", first)
+		tiCols, tiVals := "task_id, dag_id, run_id, map_index, pool, pool_slots, state, try_number, max_tries, hostname, unixname, queue, priority_weight, custom_operator_name, executor_config, start_date", "?, 'fx_daily_cron', ?, -1, 'default_pool', 1, ?, ?, 0, '', 'airflow', 'default', 1, '', ?, ?"
+		args := func(i int, task, state string, try int, start any) []any {
+			a := []any{task, first, state, try, pickledEmpty, start}
+			if tg.Major() == 3 {
+				a = append([]any{q("01939a1e-0000-7000-8000-00000000010%d", i)}, a...)
+			}
+			return a
+		}
+		if tg.Major() == 3 {
+			tiCols, tiVals = "id, "+tiCols, "?, "+tiVals
+		}
+		db.SQL(t, "DELETE FROM task_instance WHERE run_id = ?", first)
+		db.SQL(t, "INSERT INTO task_instance ("+tiCols+") VALUES ("+tiVals+")", args(1, "start", "success", 1, "2026-11-23 10:00:00")...)
+		db.SQL(t, "INSERT INTO task_instance ("+tiCols+") VALUES ("+tiVals+")", args(2, "work", "running", 1, "2026-11-23 10:00:01")...)
+		r.MustRun(t, 0, "backfill", "cancel", b.BackfillDagID, "--terminate")
+		if s := db.ScalarString(t, "SELECT state FROM dag_run WHERE run_id = ?", first); s != "failed" {
+			t.Errorf("running run after cancel --terminate = %s, want failed", s)
+		}
+		if s := db.ScalarString(t, "SELECT state FROM task_instance WHERE run_id = ? AND task_id = 'work'", first); s != "failed" {
+			t.Errorf("running task after cancel --terminate = %s, want failed (so Airflow stops it)", s)
+		}
+		if db.Scalar(t, "SELECT end_date FROM dag_run WHERE run_id = ?", first) == nil {
+			t.Error("terminated run has no end_date")
+		}
+		if n := db.ScalarInt(t, "SELECT count(*) FROM dag_run WHERE dag_id = 'fx_daily_cron' AND state IN ('queued', 'running')"); n != 0 {
+			t.Errorf("%d runs still queued or running", n)
+		}
+		if n := audits(t, db, "dagctl.backfill.cancel", "tester"); n != 1 {
+			t.Errorf("%d audit rows, want 1", n)
+		}
+		r.MustRun(t, 5, "backfill", "retry", b.BackfillDagID) // cancelled
+	})
+}
