@@ -55,7 +55,7 @@ Airflow itself writes, so a running Airflow scheduler picks them up.
 			if f.Global.ConnectTimeout < 0 {
 				return apperr.Invalid("--connect-timeout: must not be negative")
 			}
-			return nil
+			return f.SetupScripting(cmd.Flags().Changed("output"))
 		},
 	}
 	root.SetFlagErrorFunc(flagErrorFunc)
@@ -69,6 +69,9 @@ Airflow itself writes, so a running Airflow scheduler picks them up.
 	pf.StringVarP(&f.Global.Output, "output", "o", "table", fmt.Sprintf("output format: %s", joinFormats()))
 	pf.BoolVar(&f.Global.NoHeaders, "no-headers", false, "omit table and csv headers")
 	pf.BoolVarP(&f.Global.Quiet, "quiet", "q", false, "silence informational lines on stderr")
+	pf.StringVar(&f.Global.JQ, "jq", "", "filter the json output with a jq expression (strings print raw, like jq -r)")
+	pf.StringVar(&f.Global.Template, "template", "", "format the json output with a Go template; helpers: json VALUE, join SEP LIST, timefmt LAYOUT TIME")
+	pf.BoolVar(&f.Global.NoColor, "no-color", false, "no colour (also when NO_COLOR is set or stdout is not a terminal)")
 
 	root.AddCommand(
 		dags.NewCmdDags(f),

@@ -63,10 +63,16 @@ type Result struct {
 type Options struct {
 	Format    Format
 	NoHeaders bool
+	// Filter, when set (--jq or --template), replaces the -o json output
+	// with what it makes of the same data.
+	Filter *Filter
 }
 
 // Print writes r to the streams' stdout in the chosen format.
 func Print(io *iostreams.IOStreams, opts Options, r Result) error {
+	if opts.Filter != nil {
+		return opts.Filter.Apply(io.Out, r.Data)
+	}
 	switch opts.Format {
 	case JSON:
 		return writeJSON(io, r.Data)

@@ -57,6 +57,12 @@ func (s *Stream) start() error {
 
 // Item prints one element: data for json/yaml, row for table/csv, name for -o name.
 func (s *Stream) Item(data any, row []string, name string) error {
+	if s.opts.Filter != nil {
+		// Each item is filtered on its own, as the one-element list a page
+		// of one would print, so that .[] expressions work unchanged.
+		s.n++
+		return s.opts.Filter.Apply(s.w, []any{data})
+	}
 	if err := s.start(); err != nil {
 		return err
 	}
@@ -109,6 +115,9 @@ func (s *Stream) Item(data any, row []string, name string) error {
 
 // Close ends the list (an empty list prints [] in JSON and [] in YAML).
 func (s *Stream) Close() error {
+	if s.opts.Filter != nil {
+		return nil
+	}
 	if err := s.start(); err != nil {
 		return err
 	}

@@ -31,6 +31,9 @@ type GlobalOptions struct {
 	Output         string
 	NoHeaders      bool
 	Quiet          bool
+	JQ             string
+	Template       string
+	NoColor        bool
 }
 
 // Factory is the small set of dependencies handed to every command.
@@ -44,6 +47,7 @@ type Factory struct {
 	settings *config.Settings
 	store    *store.Store
 	checker  rbac.Checker
+	filter   *output.Filter
 }
 
 // New returns a Factory wired to the process.
@@ -155,7 +159,7 @@ func (f *Factory) OutputOptions() (output.Options, error) {
 	if err != nil {
 		return output.Options{}, err
 	}
-	return output.Options{Format: format, NoHeaders: f.Global.NoHeaders}, nil
+	return output.Options{Format: format, NoHeaders: f.Global.NoHeaders, Filter: f.filter}, nil
 }
 
 // Print prints a result with the global output options.
