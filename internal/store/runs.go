@@ -42,8 +42,10 @@ type RunFilter struct {
 	Prefix          string // run_id starts with this, exact case, no wildcards
 	ExternalTrigger *bool
 	NativeBackfill  *int64 // Airflow 3 dag_run.backfill_id
-	AfterID         int64  // keyset: id > AfterID
+	AfterID         int64  // keyset: runs after the run with this id, in the chosen order
 	Limit           int
+	Sort            string // SortID (default), SortLogicalDate, SortStartDate, SortEndDate
+	Desc            bool
 }
 
 type runRow struct {
@@ -162,12 +164,12 @@ func (s *Store) runWhere(f RunFilter) ([]string, []any) {
 	return where, args
 }
 
-// ListRuns returns one page of runs with id > f.AfterID, ordered by id.
+// ListRuns returns one page of runs after f.AfterID in the order f.Sort, f.Desc.
 func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
-	where, args := s.runWhere(f)
-	where = append(where, "r.id > ?")
-	args = append(args, f.AfterID)
-	q := s.runSelect() + " WHERE " + strings.Join(where, " AND ") + " ORDER BY r.id"
+	q, args, err := s.listRunsQuery(ctx, f)
+	if err != nil {
+		return nil, err
+	}
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
@@ -176,6 +178,28 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
 	return s.toRuns(rows), nil
+}
+
+// listRunsQuery is the SELECT of ListRuns and StreamRuns, without LIMIT.
+func (s *Store) listRunsQuery(ctx context.Context, f RunFilter) (string, []any, error) {
+	col, err := s.sortColumn(f.Sort)
+	if err != nil {
+		return "", nil, err
+	}
+	where, args := s.runWhere(f)
+	cond, kargs, err := s.keyset(ctx, col, f.Desc, f.AfterID)
+	if err != nil {
+		return "", nil, err
+	}
+	if cond != "" {
+		where = append(where, cond)
+		args = append(args, kargs...)
+	}
+	q := s.runSelect()
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	return q + s.orderBy(col, f.Desc), args, nil
 }
 
 // FindRuns returns the runs with this run_id (in every DAG, or in dagID).
