@@ -75,8 +75,14 @@ func (s *Store) keyset(ctx context.Context, col string, desc bool, afterID int64
 		}
 		return "r.id > ?", []any{afterID}, nil
 	}
+	sel := col
+	if s.dialect == DialectSQLite {
+		// The driver would turn a DATETIME into a time.Time and bind it back
+		// in another text form; the stored text compares exactly.
+		sel = "CAST(" + col + " AS TEXT)"
+	}
 	var k any
-	err := s.db.WithContext(ctx).Raw("SELECT "+col+" FROM dag_run r WHERE r.id = ?", afterID).Row().Scan(&k)
+	err := s.db.WithContext(ctx).Raw("SELECT "+sel+" FROM dag_run r WHERE r.id = ?", afterID).Row().Scan(&k)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil, apperr.NotFound("--start: run id %d not found (with --sort other than id, --start must be the id of an existing run)", afterID)
 	}
