@@ -45,6 +45,10 @@ type DAG struct {
 	// DependsOnPast is true when any task has depends_on_past.
 	DependsOnPast bool
 	TaskIDs       []string // in serialized order
+	// Downstream is each task's downstream_task_ids; Mapped says which
+	// tasks are mapped (expand()): their instances have map_index >= 0.
+	Downstream map[string][]string
+	Mapped     map[string]bool
 	// TaskRetries is each task's retries (what clearing adds to try_number for max_tries).
 	TaskRetries map[string]int
 	// TimetableJSON is the encoded timetable ({"__type", "__var"}): always
@@ -196,6 +200,8 @@ func (d *DAG) fill(m map[string]json.RawMessage, taskDefaults map[string]json.Ra
 func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMessage) error {
 	d.TaskIDs = []string{}
 	d.TaskRetries = map[string]int{}
+	d.Downstream = map[string][]string{}
+	d.Mapped = map[string]bool{}
 	if len(raw) == 0 || isNull(raw) {
 		return nil
 	}
@@ -233,6 +239,8 @@ func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMes
 		}
 		var t struct {
 			TaskID        string   `json:"task_id"`
+			Downstream    []string `json:"downstream_task_ids"`
+			IsMapped      bool     `json:"_is_mapped"`
 			DependsOnPast *bool    `json:"depends_on_past"`
 			Retries       *float64 `json:"retries"`
 			// A mapped operator keeps its BaseOperator arguments here.
@@ -245,6 +253,10 @@ func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMes
 			return fmt.Errorf("task %d: no task_id", i)
 		}
 		d.TaskIDs = append(d.TaskIDs, t.TaskID)
+		d.Downstream[t.TaskID] = t.Downstream
+		if t.IsMapped {
+			d.Mapped[t.TaskID] = true
+		}
 		dop := defaultDOP
 		switch {
 		case t.DependsOnPast != nil:
