@@ -44,7 +44,9 @@ type RunFilter struct {
 	NativeBackfill  *int64 // Airflow 3 dag_run.backfill_id
 	AfterID         int64  // keyset: runs after the run with this id, in the chosen order
 	Limit           int
-	Sort            string // SortID (default), SortLogicalDate, SortStartDate, SortEndDate
+	// LogicalFrom/LogicalTo keep runs with a logical date in [From, To].
+	LogicalFrom, LogicalTo *time.Time
+	Sort                   string // SortID (default), SortLogicalDate, SortStartDate, SortEndDate
 	Desc            bool
 }
 
@@ -152,6 +154,14 @@ func (s *Store) runWhere(f RunFilter) ([]string, []any) {
 			where = append(where, "r.run_type IN ?")
 			args = append(args, scheduledRunTypes)
 		}
+	}
+	if f.LogicalFrom != nil {
+		where = append(where, "r."+s.schema.LogicalDateColumn()+" >= ?")
+		args = append(args, s.timeArg(*f.LogicalFrom))
+	}
+	if f.LogicalTo != nil {
+		where = append(where, "r."+s.schema.LogicalDateColumn()+" <= ?")
+		args = append(args, s.timeArg(*f.LogicalTo))
 	}
 	if f.NativeBackfill != nil {
 		if s.schema.Has("dag_run", "backfill_id") {

@@ -7,6 +7,7 @@ import (
 	"github.com/dagctl/dagctl/internal/cli/cmdutil"
 	"github.com/dagctl/dagctl/internal/cli/runs/create"
 	"github.com/dagctl/dagctl/internal/cli/runs/get"
+	"github.com/dagctl/dagctl/internal/cli/runs/grid"
 	"github.com/dagctl/dagctl/internal/cli/runs/list"
 )
 
@@ -14,5 +15,6 @@ import (
 func NewCmdRuns(f *cmdutil.Factory) *cobra.Command {
 	cmd := cmdutil.NewGroup("runs", "List, show and create DAG runs", "  dagctl runs list --dag-id etl --state failed\n  dagctl runs get manual_0000001_2024-01-01T00:00:00+00:00 --dag-id etl\n  dagctl runs create --dag-id etl --start-date 2024-01-01 --end-date 2024-01-07")
 	cmd.AddCommand(list.NewCmdList(f, nil), get.NewCmdGet(f, nil), create.NewCmdCreate(f, nil))
+	cmd.AddCommand(grid.NewCmdGrid(f, nil))
 	return cmd
 }
