@@ -32,6 +32,8 @@ type Runner struct {
 	Env Env
 	// Now, when set, is the clock.
 	Now func() time.Time
+	// TTY makes stdout a (fake) terminal.
+	TTY bool
 }
 
 // New returns a runner for db with an empty environment (HOME in a temp dir,
@@ -45,6 +47,7 @@ func New(t testing.TB, db *dbtest.DB) *Runner {
 func (r *Runner) Run(t testing.TB, args ...string) Result {
 	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
+	ios.SetStdoutTTY(r.TTY)
 	full := args
 	if r.DB != nil {
 		full = append([]string{"--db", r.DB.URL}, args...)
