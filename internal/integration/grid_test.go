@@ -60,7 +60,9 @@ func TestRunsGrid(t *testing.T) {
 		db.SQL(t, "UPDATE dag_run SET state = 'failed' WHERE run_id IN (?, ?)", run(2), run(5))
 		db.SQL(t, "UPDATE dag_run SET state = 'running' WHERE run_id IN (?, ?)", run(3), run(4))
 		n := 0
-		ti := func(day int, task string, mapIndex int, state any) { insertTI(t, db, tg, &n, run(day), task, mapIndex, state) }
+		ti := func(day int, task string, mapIndex int, state any) {
+			insertTI(t, db, tg, &n, run(day), task, mapIndex, state)
+		}
 		// Day 1: all green, transform mapped over 3.
 		ti(1, "extract", -1, "success")
 		for i := range 3 {

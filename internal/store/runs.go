@@ -47,7 +47,7 @@ type RunFilter struct {
 	// LogicalFrom/LogicalTo keep runs with a logical date in [From, To].
 	LogicalFrom, LogicalTo *time.Time
 	Sort                   string // SortID (default), SortLogicalDate, SortStartDate, SortEndDate
-	Desc            bool
+	Desc                   bool
 }
 
 type runRow struct {
