@@ -34,6 +34,8 @@ type Runner struct {
 	Now func() time.Time
 	// TTY makes stdout a (fake) terminal.
 	TTY bool
+	// Ctx, when set, is the context of the run (cancel it to stop --watch).
+	Ctx context.Context
 }
 
 // New returns a runner for db with an empty environment (HOME in a temp dir,
@@ -52,7 +54,11 @@ func (r *Runner) Run(t testing.TB, args ...string) Result {
 	if r.DB != nil {
 		full = append([]string{"--db", r.DB.URL}, args...)
 	}
-	code := app.Run(context.Background(), ios, full, func(f *cmdutil.Factory) {
+	ctx := r.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	code := app.Run(ctx, ios, full, func(f *cmdutil.Factory) {
 		f.Getenv = func(k string) (string, bool) {
 			v, ok := r.Env[k]
 			return v, ok

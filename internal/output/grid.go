@@ -211,7 +211,7 @@ type Strip struct {
 }
 
 // WriteStrip draws the strip: lines of PerLine cells, each labelled with its
-// first date, then the progress counts.
+// first date, then the progress counts; a legend on a terminal.
 func WriteStrip(ios *iostreams.IOStreams, s Strip) error {
 	color := ios.ColorEnabled()
 	per := s.PerLine
@@ -230,8 +230,11 @@ func WriteStrip(ios *iostreams.IOStreams, s Strip) error {
 	for i := 0; i < len(s.Dates); i += per {
 		end := min(i+per, len(s.Dates))
 		b.WriteString(s.Dates[i] + strings.Repeat(" ", labelW-utf8.RuneCountInString(s.Dates[i])) + "  ")
-		for _, st := range s.States[i:end] {
+		for j, st := range s.States[i:end] {
 			seen[st] = true
+			if j > 0 {
+				b.WriteByte(' ')
+			}
 			b.WriteString(cell(color, st))
 		}
 		b.WriteString("\n")

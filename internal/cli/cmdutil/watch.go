@@ -3,7 +3,6 @@ package cmdutil
 import (
 	"bytes"
 	"context"
-	"errors"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -67,9 +66,6 @@ func (f *Factory) Watch(ctx context.Context, w WatchOptions, draw func(ctx conte
 		}
 		select {
 		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil
-			}
 			return nil
 		case <-time.After(w.Interval):
 		}

@@ -26,6 +26,7 @@ type Options struct {
 	EndDate        string
 	Sort           string
 	Desc           bool
+	Watch          cmdutil.WatchOptions
 }
 
 // NewCmdList builds `dagctl backfill list`.
@@ -54,10 +55,13 @@ Deleted) are hidden unless --include-deleted. --start-date with --end-date
 			if opts.State != "" && !contains(States, opts.State) {
 				return apperr.Invalid("--state: %q is not a backfill state; use one of submitted|queued|running|paused|success|failed", opts.State)
 			}
+			if err := f.CheckWatch(opts.Watch); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return listBackfills(cmd.Context(), f, opts)
+			return f.Watch(cmd.Context(), opts.Watch, func(ctx context.Context) error { return listBackfills(ctx, f, opts) })
 		},
 	}
 	fl := cmd.Flags()
@@ -68,6 +72,7 @@ Deleted) are hidden unless --include-deleted. --start-date with --end-date
 	fl.StringVar(&opts.EndDate, "end-date", "", "with --start-date: only backfills with a logical date in the range")
 	fl.StringVar(&opts.Sort, "sort", "", "order by submitted_at|start_date, oldest first (default: submitted_at, newest first)")
 	fl.BoolVar(&opts.Desc, "desc", false, "newest first")
+	cmdutil.AddWatchFlags(cmd, &opts.Watch)
 	cmdutil.RegisterDagCompletion(f, cmd, "dag-id")
 	cmdutil.RegisterValuesCompletion(cmd, "sort", store.BackfillSorts...)
 	cmdutil.RegisterValuesCompletion(cmd, "state", States...)

@@ -41,6 +41,7 @@ type Options struct {
 	All             bool
 	Sort            string
 	Desc            bool
+	Watch           cmdutil.WatchOptions
 }
 
 // NewCmdList builds `dagctl runs list`.
@@ -71,7 +72,8 @@ ordinary characters.`,
   dagctl runs list --dag-id etl --prefix nightly --limit 100
   dagctl runs list --dag-id etl --sort logical_date --desc --limit 10
   dagctl runs list --start 1200 --limit 100 -o json
-  dagctl runs list --all --state running -o csv`,
+  dagctl runs list --all --state running -o csv
+  dagctl runs list --dag-id etl --sort start_date --desc --watch`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Limit < 1 || opts.Limit > MaxLimit {
@@ -94,10 +96,13 @@ ordinary characters.`,
 					return apperr.Invalid("--external-trigger: %q is not a boolean; use true or false", opts.ExternalTrigger)
 				}
 			}
+			if err := f.CheckWatch(opts.Watch); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return listRuns(cmd.Context(), f, opts)
+			return f.Watch(cmd.Context(), opts.Watch, func(ctx context.Context) error { return listRuns(ctx, f, opts) })
 		},
 	}
 	fl := cmd.Flags()
@@ -112,6 +117,7 @@ ordinary characters.`,
 	fl.BoolVar(&opts.Desc, "desc", false, "newest first (reverse the order)")
 	fl.IntVar(&opts.Limit, "limit", 50, "page size, at most 100")
 	fl.BoolVar(&opts.All, "all", false, "stream every matching run, page by page")
+	cmdutil.AddWatchFlags(cmd, &opts.Watch)
 	cmdutil.RegisterDagCompletion(f, cmd, "dag-id")
 	cmdutil.RegisterValuesCompletion(cmd, "state", RunStates...)
 	cmdutil.RegisterValuesCompletion(cmd, "sort", store.RunSorts...)
