@@ -153,8 +153,9 @@ func (f *Filter) apply(w io.Writer, v any) error {
 		}
 		return nil
 	}
-	bw, ok := w.(*bufio.Writer)
-	if !ok {
+	// A stream's buffered writer is flushed by the stream, not per item.
+	bw, shared := w.(*bufio.Writer)
+	if !shared {
 		bw = bufio.NewWriter(w)
 	}
 	iter := f.jq.Run(v)
@@ -183,6 +184,9 @@ func (f *Filter) apply(w io.Writer, v any) error {
 			bw.Write(bytes.TrimRight(buf.Bytes(), "\n"))
 		}
 		bw.WriteByte('\n')
+	}
+	if shared {
+		return nil
 	}
 	return bw.Flush()
 }

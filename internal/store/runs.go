@@ -73,7 +73,10 @@ type runRow struct {
 // when it was not made by the scheduler from the timetable or an asset event.
 var scheduledRunTypes = []string{"scheduled", "dataset_triggered", "asset_triggered"}
 
-func (s *Store) runSelect() string {
+func (s *Store) runSelect() string { return s.runSelectCols(true) }
+
+// runSelectCols is runSelect, without the conf column when withConf is false.
+func (s *Store) runSelectCols(withConf bool) string {
 	sc := s.schema
 	opt := func(col string) string {
 		if sc.Has("dag_run", col) {
@@ -99,6 +102,9 @@ func (s *Store) runSelect() string {
 		conf + " AS conf",
 		opt("clear_number") + " AS clear_number",
 		opt("backfill_id") + " AS backfill_id",
+	}
+	if !withConf {
+		cols = append(cols[:13], cols[14:]...)
 	}
 	return "SELECT " + strings.Join(cols, ", ") + " FROM dag_run r"
 }
@@ -176,7 +182,7 @@ func (s *Store) runWhere(f RunFilter) ([]string, []any) {
 
 // ListRuns returns one page of runs after f.AfterID in the order f.Sort, f.Desc.
 func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
-	q, args, err := s.listRunsQuery(ctx, f)
+	q, args, err := s.listRunsQuery(ctx, f, true)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +197,7 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 }
 
 // listRunsQuery is the SELECT of ListRuns and StreamRuns, without LIMIT.
-func (s *Store) listRunsQuery(ctx context.Context, f RunFilter) (string, []any, error) {
+func (s *Store) listRunsQuery(ctx context.Context, f RunFilter, withConf bool) (string, []any, error) {
 	col, err := s.sortColumn(f.Sort)
 	if err != nil {
 		return "", nil, err
@@ -205,7 +211,7 @@ func (s *Store) listRunsQuery(ctx context.Context, f RunFilter) (string, []any, 
 		where = append(where, cond)
 		args = append(args, kargs...)
 	}
-	q := s.runSelect()
+	q := s.runSelectCols(withConf)
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}

@@ -25,9 +25,6 @@ var RunStates = []string{"queued", "running", "success", "failed"}
 // RunTypes are Airflow's DagRunType values (dataset_triggered in 2.x, asset_triggered in 3.x).
 var RunTypes = []string{"manual", "scheduled", "backfill", "dataset_triggered", "asset_triggered"}
 
-// pageSize is the page --all reads at a time.
-const pageSize = 500
-
 // Options are the flags of runs list.
 type Options struct {
 	DagID           string
@@ -162,23 +159,14 @@ func listRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	// One query read row by row, each run encoded without reflection.
 	stream := output.NewStream(f.IO, outOpts, shared.RunHeaders)
-	filter.Limit = pageSize
-	for {
-		runs, err := st.ListRuns(ctx, filter)
-		if err != nil {
-			return err
-		}
-		for _, r := range runs {
-			v := shared.NewRunView(r)
-			if err := stream.Item(v, shared.RunRow(v), v.RunID); err != nil {
-				return err
-			}
-		}
-		if len(runs) < filter.Limit {
-			break
-		}
-		filter.AfterID = runs[len(runs)-1].ID
+	withConf := outOpts.Format == output.JSON || outOpts.Format == output.YAML || outOpts.Filter != nil
+	if err := st.StreamRuns(ctx, filter, withConf, func(r *store.Run) error {
+		return stream.FastItem(shared.FastRun{Run: r})
+	}); err != nil {
+		_ = stream.Flush()
+		return err
 	}
 	return stream.Close()
 }

@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// StreamRuns calls fn for every run matching f (after f.AfterID, in f's
+// order; f.Limit is ignored) through one query read row by row with
+// database/sql's Scan into typed fields: no page queries, no reflection,
+// constant memory. The *Run handed to fn and its time pointers are reused
+// for the next row (copy what you keep). withConf false neither reads nor
+// decodes conf (table, csv and name output do not show it); Conf is nil then.
+func (s *Store) StreamRuns(ctx context.Context, f RunFilter, withConf bool, fn func(*Run) error) error {
+	f.Limit = 0
+	q, args, err := s.listRunsQuery(ctx, f, withConf)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
+	if err != nil {
+		return fmt.Errorf("list runs: %w", err)
+	}
+	defer rows.Close()
+	var (
+		run                     Run
+		state                   sql.NullString
+		times                   [7]dbTime
+		values                  [7]time.Time
+		external                dbBool
+		conf                    []byte
+		clearNumber, backfillID sql.NullInt64
+		backfill                int64
+	)
+	dest := []any{&run.ID, &run.DagID, &run.RunID, &state, &run.RunType,
+		&times[0], &times[1], &times[2], &times[3], &times[4], &times[5], &times[6], &external}
+	if withConf {
+		dest = append(dest, &conf)
+	}
+	dest = append(dest, &clearNumber, &backfillID)
+	slots := [7]**time.Time{&run.LogicalDate, &run.DataIntervalStart, &run.DataIntervalEnd, &run.RunAfter,
+		&run.QueuedAt, &run.StartDate, &run.EndDate}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("list runs: %w", err)
+		}
+		run.State = state.String
+		for i := range times {
+			*slots[i] = nil
+			if times[i].Valid {
+				values[i] = times[i].Time
+				*slots[i] = &values[i]
+			}
+		}
+		run.ExternalTrigger = external.Bool
+		run.ClearNumber = int(clearNumber.Int64)
+		run.BackfillID = nil
+		if backfillID.Valid {
+			backfill = backfillID.Int64
+			run.BackfillID = &backfill
+		}
+		if withConf {
+			run.Conf, run.ConfError = s.decodeConf(conf)
+		}
+		if err := fn(&run); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list runs: %w", err)
+	}
+	return nil
+}
