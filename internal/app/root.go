@@ -39,6 +39,11 @@ cancels and deletes backfills by talking directly to Apache Airflow's metadata
 database (PostgreSQL or SQLite; Airflow 2.7–2.11 and 3.x). It writes the rows
 Airflow itself writes, so a running Airflow scheduler picks them up.
 
+--jq EXPR filters the data -o json prints with a jq expression (strings print
+raw, like jq -r). --template TEXT formats it with ` + output.TemplateHelp + `
+A jq or template error exits 2; on runs list --all each run is filtered on its
+own, as the list [run]. NO_COLOR or --no-color turns colour off.
+
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,

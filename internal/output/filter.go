@@ -16,10 +16,10 @@ import (
 )
 
 // TemplateHelp documents --template's helpers (flag help and docs).
-const TemplateHelp = `Go text/template over the -o json data, with helpers:
-  json VALUE          VALUE as compact JSON
-  join SEP LIST       LIST's items joined by SEP
-  timefmt LAYOUT TIME an RFC 3339 TIME in a Go layout (e.g. "2006-01-02"); empty for null`
+const TemplateHelp = `Go text/template over the same data, with helpers:
+  json VALUE           VALUE as compact JSON
+  join SEP LIST        LIST's items joined by SEP
+  timefmt LAYOUT TIME  an RFC 3339 TIME in a Go layout (e.g. "2006-01-02"), empty for null`
 
 // Filter is a compiled --jq expression or --template: it replaces the JSON
 // that -o json prints with what the expression makes of it.
