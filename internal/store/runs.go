@@ -78,15 +78,23 @@ func (s *Store) runSelect() string { return s.runSelectCols(true) }
 // runSelectCols is runSelect, without the conf column when withConf is false.
 func (s *Store) runSelectCols(withConf bool) string {
 	sc := s.schema
-	opt := func(col string) string {
+	// Absent columns are typed NULLs on PostgreSQL, so that StreamRuns can
+	// scan them with pgx into typed fields.
+	opt := func(col, pgType string) string {
 		if sc.Has("dag_run", col) {
 			return "r." + col
 		}
+		if s.dialect == DialectPostgres {
+			return "NULL::" + pgType
+		}
 		return "NULL"
 	}
-	external := opt("external_trigger")
+	external := opt("external_trigger", "boolean")
 	if !sc.Has("dag_run", "external_trigger") {
 		external = "CASE WHEN r.run_type IN ('scheduled', 'dataset_triggered', 'asset_triggered') THEN 0 ELSE 1 END"
+		if s.dialect == DialectPostgres {
+			external = "r.run_type NOT IN ('scheduled', 'dataset_triggered', 'asset_triggered')"
+		}
 	}
 	conf := "r.conf"
 	if s.dialect == DialectPostgres && !sc.ConfIsPickle() {
@@ -96,12 +104,12 @@ func (s *Store) runSelectCols(withConf bool) string {
 		"r.id AS id", "r.dag_id AS dag_id", "r.run_id AS run_id", "r.state AS state", "r.run_type AS run_type",
 		"r." + sc.LogicalDateColumn() + " AS logical_date",
 		"r.data_interval_start AS data_interval_start", "r.data_interval_end AS data_interval_end",
-		opt("run_after") + " AS run_after",
+		opt("run_after", "timestamptz") + " AS run_after",
 		"r.queued_at AS queued_at", "r.start_date AS start_date", "r.end_date AS end_date",
 		external + " AS external_trigger",
 		conf + " AS conf",
-		opt("clear_number") + " AS clear_number",
-		opt("backfill_id") + " AS backfill_id",
+		opt("clear_number", "integer") + " AS clear_number",
+		opt("backfill_id", "integer") + " AS backfill_id",
 	}
 	if !withConf {
 		cols = append(cols[:13], cols[14:]...)

@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // StreamRuns calls fn for every run matching f (after f.AfterID, in f's
@@ -18,6 +21,9 @@ func (s *Store) StreamRuns(ctx context.Context, f RunFilter, withConf bool, fn f
 	q, args, err := s.listRunsQuery(ctx, f, withConf)
 	if err != nil {
 		return err
+	}
+	if s.dialect == DialectPostgres {
+		return s.streamRunsPgx(ctx, q, args, withConf, fn)
 	}
 	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
 	if err != nil {
@@ -72,4 +78,79 @@ func (s *Store) StreamRuns(ctx context.Context, f RunFilter, withConf bool, fn f
 		return fmt.Errorf("list runs: %w", err)
 	}
 	return nil
+}
+
+// streamRunsPgx reads the rows with pgx's own interface on one pooled
+// connection: binary results decoded straight into typed fields, without
+// database/sql's driver.Value boxing (half the client's time otherwise).
+func (s *Store) streamRunsPgx(ctx context.Context, q string, args []any, withConf bool, fn func(*Run) error) error {
+	// GORM expands "IN ?" and numbers the placeholders as it does for Raw.
+	stmt := s.db.WithContext(ctx).Raw(q, args...).Statement
+	sqlText, vars := stmt.SQL.String(), stmt.Vars
+	conn, err := s.sqlDB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("list runs: %w", err)
+	}
+	defer conn.Close()
+	return conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("list runs: not a pgx connection: %T", driverConn)
+		}
+		rows, err := c.Conn().Query(ctx, sqlText, vars...)
+		if err != nil {
+			return fmt.Errorf("list runs: %w", err)
+		}
+		defer rows.Close()
+		var (
+			run                     Run
+			id                      int64
+			state                   pgtype.Text
+			times                   [7]pgtype.Timestamptz
+			values                  [7]time.Time
+			external                pgtype.Bool
+			conf                    []byte
+			clearNumber, backfillID pgtype.Int8
+			backfill                int64
+		)
+		dest := []any{&id, &run.DagID, &run.RunID, &state, &run.RunType,
+			&times[0], &times[1], &times[2], &times[3], &times[4], &times[5], &times[6], &external}
+		if withConf {
+			dest = append(dest, &conf)
+		}
+		dest = append(dest, &clearNumber, &backfillID)
+		slots := [7]**time.Time{&run.LogicalDate, &run.DataIntervalStart, &run.DataIntervalEnd, &run.RunAfter,
+			&run.QueuedAt, &run.StartDate, &run.EndDate}
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				return fmt.Errorf("list runs: %w", err)
+			}
+			run.ID = id
+			run.State = state.String
+			for i := range times {
+				*slots[i] = nil
+				if times[i].Valid {
+					values[i] = times[i].Time.UTC()
+					*slots[i] = &values[i]
+				}
+			}
+			run.ExternalTrigger = external.Bool
+			run.ClearNumber = int(clearNumber.Int64)
+			run.BackfillID = nil
+			if backfillID.Valid {
+				backfill = backfillID.Int64
+				run.BackfillID = &backfill
+			}
+			if withConf {
+				run.Conf, run.ConfError = s.decodeConf(conf)
+			}
+			if err := fn(&run); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("list runs: %w", err)
+		}
+		return nil
+	})
 }
