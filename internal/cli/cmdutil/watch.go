@@ -23,7 +23,7 @@ func AddWatchFlags(cmd *cobra.Command, w *WatchOptions) {
 }
 
 // CheckWatch validates --watch before any work: it needs a terminal to
-// redraw in place, and no --jq/--template or machine format.
+// redraw in place (exit 2 in a pipe or a file).
 func (f *Factory) CheckWatch(w WatchOptions) error {
 	if !w.Watch {
 		return nil
