@@ -40,6 +40,11 @@ cancels and deletes backfills by talking directly to Apache Airflow's metadata
 database (PostgreSQL, MySQL or SQLite; Airflow 2.7–2.11 and 3.x). It writes the rows
 Airflow itself writes, so a running Airflow scheduler picks them up.
 
+--jq EXPR filters the data -o json prints with a jq expression (strings print
+raw, like jq -r). --template TEXT formats it with ` + output.TemplateHelp + `
+A jq or template error exits 2; on runs list --all each run is filtered on its
+own, as the list [run]. NO_COLOR or --no-color turns colour off.
+
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -56,7 +61,7 @@ Airflow itself writes, so a running Airflow scheduler picks them up.
 			if f.Global.ConnectTimeout < 0 {
 				return apperr.Invalid("--connect-timeout: must not be negative")
 			}
-			return nil
+			return f.SetupScripting(cmd.Flags().Changed("output"))
 		},
 	}
 	root.SetFlagErrorFunc(flagErrorFunc)
@@ -72,6 +77,9 @@ Airflow itself writes, so a running Airflow scheduler picks them up.
 	pf.StringVarP(&f.Global.Output, "output", "o", "table", fmt.Sprintf("output format: %s", joinFormats()))
 	pf.BoolVar(&f.Global.NoHeaders, "no-headers", false, "omit table and csv headers")
 	pf.BoolVarP(&f.Global.Quiet, "quiet", "q", false, "silence informational lines on stderr")
+	pf.StringVar(&f.Global.JQ, "jq", "", "filter the json output with a jq expression (strings print raw, like jq -r)")
+	pf.StringVar(&f.Global.Template, "template", "", "format the json output with a Go template; helpers: json VALUE, join SEP LIST, timefmt LAYOUT TIME")
+	pf.BoolVar(&f.Global.NoColor, "no-color", false, "no colour (also when NO_COLOR is set or stdout is not a terminal)")
 
 	root.AddCommand(
 		dags.NewCmdDags(f),

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,6 +25,7 @@ func BenchmarkAirflow2(b *testing.B) {
 	b.Run("runs_create_500", func(b *testing.B) { runsCreate500(b, db, conn) })
 	b.Run("runs_list_page", func(b *testing.B) { runsListPages(b, db, conn) })
 	b.Run("runs_list_all", func(b *testing.B) { runsListAll(b, db) })
+	b.Run("runs_list_page_vs_psql", func(b *testing.B) { pageVsPsql(b, db) })
 	b.Run("dags_list", func(b *testing.B) { dagsList(b, db) })
 	b.Run("startup", func(b *testing.B) { startup(b, db) })
 }
@@ -153,6 +153,7 @@ func runsListPages(b *testing.B, db *dbtest.DB, conn *pgx.Conn) {
 		{"--external-trigger true", []string{"--external-trigger", "true"}, "r.external_trigger = true"},
 		{"--start 500000 (keyset)", []string{"--start", "500000"}, "true"},
 		{"--run-type backfill (matches nothing)", []string{"--run-type", "backfill"}, "r.run_type = 'backfill'"},
+		{"--dag-id --sort logical_date --desc", []string{"--dag-id", "dag_02500", "--sort", "logical_date", "--desc"}, "r.dag_id = 'dag_02500'"},
 	}
 	for _, c := range cases {
 		var ds []time.Duration
@@ -164,7 +165,11 @@ func runsListPages(b *testing.B, db *dbtest.DB, conn *pgx.Conn) {
 		if strings.HasPrefix(c.name, "--start") {
 			after = "500000"
 		}
-		plan := explain(b, conn, "SELECT r.* FROM dag_run r WHERE "+c.where+" AND r.id > "+after+" ORDER BY r.id LIMIT 100")
+		order := "r.id"
+		if strings.Contains(c.name, "--sort logical_date --desc") {
+			order = "r.execution_date DESC, r.id DESC"
+		}
+		plan := explain(b, conn, "SELECT r.* FROM dag_run r WHERE "+c.where+" AND r.id > "+after+" ORDER BY "+order+" LIMIT 100")
 		m := median(ds)
 		report(b, "runs list page of 100: "+c.name, ms(m), "ms", "< 30 ms", m < 30*time.Millisecond && !strings.Contains(plan, "Seq Scan"), plan)
 	}
@@ -199,47 +204,108 @@ func explain(b *testing.B, conn *pgx.Conn, q string) string {
 	return strings.Join(nodes, " > ") + "; SQL " + exec
 }
 
-// runsListAll streams every run through the binary (as a user would pipe it)
-// and reads the peak RSS from the kernel's rusage.
-func runsListAll(b *testing.B, db *dbtest.DB) {
-	bin := binary(b)
-	for _, format := range []string{"csv", "json"} {
-		cmd := exec.Command(bin, "--db", db.URL, "runs", "list", "--all", "-o", format)
-		cmd.Env = binEnv(b)
-		out, err := cmd.StdoutPipe()
+// proc runs a whole process with stdout read through a pipe (as a user's
+// pipe would) and returns its wall time, peak RSS in KiB and output lines.
+func proc(b *testing.B, name string, args ...string) (time.Duration, int64, int) {
+	b.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = binEnv(b)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	lines := 0
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := out.Read(buf)
+		for _, c := range buf[:n] {
+			if c == '\n' {
+				lines++
+			}
+		}
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
 			b.Fatal(err)
 		}
-		start := time.Now()
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		lines := 0
-		sc := bufio.NewReaderSize(out, 1<<20)
-		for {
-			line, err := sc.ReadSlice('\n')
-			if len(line) > 0 {
-				lines++
-			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil && err != bufio.ErrBufferFull {
-				b.Fatal(err)
-			}
-		}
-		if err := cmd.Wait(); err != nil {
-			b.Fatalf("runs list --all -o %s: %v", format, err)
-		}
-		d := time.Since(start)
-		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
-		if lines < 1_000_000 {
-			b.Fatalf("runs list --all -o %s printed %d lines, want over 1,000,000", format, lines)
-		}
-		report(b, "runs list --all -o "+format+": 1,000,025 runs", float64(1_000_025)/d.Seconds(), "rows/s", "", true,
-			fmt.Sprintf("%.1f s wall", d.Seconds()))
-		report(b, "runs list --all -o "+format+": peak RSS of the binary", float64(rss)/1024, "MiB", "< 64 MiB", rss < 64*1024, "")
 	}
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, stderr.String())
+	}
+	d := time.Since(start)
+	return d, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss, lines
+}
+
+// psqlCopyCSV is the yardstick: psql's \copy of the columns `runs list -o
+// csv` prints, in the same order, to stdout as CSV.
+const psqlCopyCSV = `\copy (SELECT id, dag_id, run_id, state, run_type, execution_date, start_date, end_date, external_trigger FROM dag_run ORDER BY id) TO STDOUT CSV HEADER`
+
+// runsListAll streams every run through the binary and, in turn, psql's
+// \copy of the same columns from the same database (A B A B ..., medians),
+// and reads the peak RSS from the kernel's rusage.
+func runsListAll(b *testing.B, db *dbtest.DB) {
+	bin := binary(b)
+	var copies []time.Duration
+	walls := map[string][]time.Duration{}
+	rss := map[string]int64{}
+	for range reps {
+		d, _, lines := proc(b, "psql", "-X", "-q", db.URL, "-c", psqlCopyCSV)
+		if lines < 1_000_000 {
+			b.Fatalf("psql \\copy printed %d lines", lines)
+		}
+		copies = append(copies, d)
+		for _, format := range []string{"csv", "json"} {
+			d, kib, lines := proc(b, bin, "--db", db.URL, "runs", "list", "--all", "-o", format)
+			if lines < 1_000_000 {
+				b.Fatalf("runs list --all -o %s printed %d lines, want over 1,000,000", format, lines)
+			}
+			walls[format] = append(walls[format], d)
+			rss[format] = max(rss[format], kib)
+		}
+	}
+	c := median(copies)
+	report(b, "psql \\copy (same columns) to stdout csv: 1,000,025 runs", c.Seconds(), "s", "", true, "the yardstick, same run")
+	for _, f := range []struct {
+		format string
+		limit  float64
+	}{{"csv", 2}, {"json", 3}} {
+		d := median(walls[f.format])
+		ratio := d.Seconds() / c.Seconds()
+		report(b, "runs list --all -o "+f.format+": 1,000,025 runs", d.Seconds(), "s", "", true,
+			fmt.Sprintf("%.0f rows/s", float64(1_000_025)/d.Seconds()))
+		report(b, "runs list --all -o "+f.format+" / psql \\copy", ratio, "ratio", fmt.Sprintf("<= %.0f", f.limit), ratio <= f.limit, "")
+		report(b, "runs list --all -o "+f.format+": peak RSS of the binary", float64(rss[f.format])/1024, "MiB", "< 64 MiB", rss[f.format] < 64*1024, "")
+	}
+}
+
+// pageVsPsql: one page of 100 through the binary against psql running the
+// same SELECT, both whole processes; then the cost of --jq on that page.
+func pageVsPsql(b *testing.B, db *dbtest.DB) {
+	bin := binary(b)
+	const sql = `SELECT r.id, r.dag_id, r.run_id, r.state, r.run_type, r.execution_date, r.data_interval_start, r.data_interval_end,
+		r.queued_at, r.start_date, r.end_date, r.external_trigger, r.conf, r.clear_number FROM dag_run r ORDER BY r.id LIMIT 100`
+	var pages, psqls, jqs []time.Duration
+	for range 2 * reps {
+		d, _, _ := proc(b, bin, "--db", db.URL, "runs", "list", "--limit", "100", "-o", "json")
+		pages = append(pages, d)
+		d, _, _ = proc(b, "psql", "-X", "-q", db.URL, "-c", sql)
+		psqls = append(psqls, d)
+		d, _, lines := proc(b, bin, "--db", db.URL, "runs", "list", "--limit", "100", "--jq", ".[].run_id")
+		if lines != 100 {
+			b.Fatalf("--jq printed %d lines, want 100", lines)
+		}
+		jqs = append(jqs, d)
+	}
+	p, q, j := median(pages), median(psqls), median(jqs)
+	report(b, "runs list page of 100 -o json (binary)", ms(p), "ms", "<= psql", p <= q, fmt.Sprintf("psql, same SELECT: %.1f ms", ms(q)))
+	report(b, "--jq '.[].run_id' on that page: added time", ms(j-p), "ms", "< 5 ms", j-p < 5*time.Millisecond, fmt.Sprintf("%.1f ms with --jq", ms(j)))
 }
 
 func dagsList(b *testing.B, db *dbtest.DB) {

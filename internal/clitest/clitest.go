@@ -32,6 +32,10 @@ type Runner struct {
 	Env Env
 	// Now, when set, is the clock.
 	Now func() time.Time
+	// TTY makes stdout a (fake) terminal.
+	TTY bool
+	// Ctx, when set, is the context of the run (cancel it to stop --watch).
+	Ctx context.Context
 }
 
 // New returns a runner for db with an empty environment (HOME in a temp dir,
@@ -45,11 +49,16 @@ func New(t testing.TB, db *dbtest.DB) *Runner {
 func (r *Runner) Run(t testing.TB, args ...string) Result {
 	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
+	ios.SetStdoutTTY(r.TTY)
 	full := args
 	if r.DB != nil {
 		full = append([]string{"--db", r.DB.URL}, args...)
 	}
-	code := app.Run(context.Background(), ios, full, func(f *cmdutil.Factory) {
+	ctx := r.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	code := app.Run(ctx, ios, full, func(f *cmdutil.Factory) {
 		f.Getenv = func(k string) (string, bool) {
 			v, ok := r.Env[k]
 			return v, ok

@@ -55,6 +55,15 @@ func TestPgBouncerOrdinarySequence(t *testing.T) {
 				t.Fatalf("first created %v, second created %v skipped %d; want 3, then 0 and 3 skipped", first.DagRunIDs, second.DagRunIDs, len(second.Skipped))
 			}
 			r.MustRun(t, 0, "runs", "get", first.DagRunIDs[0], "--dag-id", "fx_daily_cron")
+			if all := r.MustRun(t, 0, "runs", "list", "--all", "--dag-id", "fx_daily_cron", "-o", "csv", "--no-headers"); strings.Count(all.Stdout, "\n") < 3 {
+				t.Errorf("runs list --all printed %q, want the 3 runs", all.Stdout)
+			}
+			r.MustRun(t, 0, "runs", "list", "--dag-id", "fx_daily_cron", "--sort", "logical_date", "--desc", "--jq", ".[].run_id")
+			r.MustRun(t, 0, "runs", "grid", "--dag-id", "fx_daily_cron")
+			r.MustRun(t, 0, "dags", "pause", "fx_daily_cron")
+			r.MustRun(t, 0, "dags", "unpause", "fx_daily_cron")
+			r.MustRun(t, 0, "runs", "set-state", first.DagRunIDs[0], "--dag-id", "fx_daily_cron", "--state", "success")
+			r.MustRun(t, 0, "runs", "clear", first.DagRunIDs[0], "--dag-id", "fx_daily_cron")
 			b := createBackfill(t, r, "--dag-id", "fx_daily_cron", "--start-date", "2024-02-01", "--end-date", "2024-02-05")
 			r.MustRun(t, 0, "backfill", "list")
 			r.MustRun(t, 0, "backfill", "get", b.BackfillDagID)

@@ -14,8 +14,9 @@ type IOStreams struct {
 	Out    io.Writer
 	ErrOut io.Writer
 
-	outTTY bool
-	errTTY bool
+	outTTY  bool
+	errTTY  bool
+	noColor bool
 	// Quiet silences informational lines on ErrOut (-q).
 	Quiet bool
 }
@@ -28,6 +29,8 @@ func System() *IOStreams {
 		ErrOut: os.Stderr,
 		outTTY: isTerminal(os.Stdout),
 		errTTY: isTerminal(os.Stderr),
+		// https://no-color.org: present and not empty.
+		noColor: os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb",
 	}
 }
 
@@ -46,11 +49,12 @@ func (s *IOStreams) IsStderrTTY() bool { return s.errTTY }
 // SetStdoutTTY overrides terminal detection (tests).
 func (s *IOStreams) SetStdoutTTY(v bool) { s.outTTY = v }
 
-// ColorEnabled reports whether stdout may carry colour: a terminal and no NO_COLOR.
-func (s *IOStreams) ColorEnabled() bool {
-	_, noColor := os.LookupEnv("NO_COLOR")
-	return s.outTTY && !noColor && os.Getenv("TERM") != "dumb"
-}
+// ColorEnabled reports whether stdout may carry colour: a terminal, and
+// neither NO_COLOR, TERM=dumb nor --no-color.
+func (s *IOStreams) ColorEnabled() bool { return s.outTTY && !s.noColor }
+
+// DisableColor turns colour off (--no-color, NO_COLOR).
+func (s *IOStreams) DisableColor() { s.noColor = true }
 
 // Infof prints an informational line on stderr unless -q was given.
 func (s *IOStreams) Infof(format string, args ...any) {

@@ -57,16 +57,25 @@ type Result struct {
 	Table func() Rows
 	// Names lists bare ids for -o name.
 	Names func() []string
+	// More, when set, is a second table printed after the first, past a
+	// blank line (table and csv), e.g. a backfill's runs under its fields.
+	More func() Rows
 }
 
 // Options are the printing switches shared by every command.
 type Options struct {
 	Format    Format
 	NoHeaders bool
+	// Filter, when set (--jq or --template), replaces the -o json output
+	// with what it makes of the same data.
+	Filter *Filter
 }
 
 // Print writes r to the streams' stdout in the chosen format.
 func Print(io *iostreams.IOStreams, opts Options, r Result) error {
+	if opts.Filter != nil {
+		return opts.Filter.Apply(io.Out, r.Data)
+	}
 	switch opts.Format {
 	case JSON:
 		return writeJSON(io, r.Data)
@@ -84,9 +93,21 @@ func Print(io *iostreams.IOStreams, opts Options, r Result) error {
 		_, err := fmt.Fprint(io.Out, b.String())
 		return err
 	case CSV:
-		return writeCSV(io, r.Table(), opts.NoHeaders)
+		if err := writeCSV(io, r.Table(), opts.NoHeaders); err != nil || r.More == nil {
+			return err
+		}
+		if _, err := io.Out.Write([]byte("\n")); err != nil {
+			return err
+		}
+		return writeCSV(io, r.More(), opts.NoHeaders)
 	default:
-		return writeTable(io, r.Table(), opts.NoHeaders)
+		if err := writeTable(io, r.Table(), opts.NoHeaders); err != nil || r.More == nil {
+			return err
+		}
+		if _, err := io.Out.Write([]byte("\n")); err != nil {
+			return err
+		}
+		return writeTable(io, r.More(), opts.NoHeaders)
 	}
 }
 

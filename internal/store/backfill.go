@@ -134,6 +134,10 @@ type BackfillFilter struct {
 	// From/To keep backfills having a logical date in [From, To].
 	From, To *time.Time
 	DagIDs   []string // nil = all
+	// Sort is "submitted_at" or "start_date" (from_date); "" is submitted_at
+	// newest first. Ties are in id order, reversed with Desc.
+	Sort string
+	Desc bool
 }
 
 // ListBackfills returns dagctl's backfills, newest first.
@@ -170,7 +174,7 @@ func (s *Store) ListBackfills(ctx context.Context, f BackfillFilter) ([]Backfill
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY b.submitted_at DESC, b.id DESC"
+	q += backfillOrderBy(f)
 	var rows []backfillRow
 	if err := s.scan(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("list backfills: %w", err)

@@ -42,8 +42,12 @@ type RunFilter struct {
 	Prefix          string // run_id starts with this, exact case, no wildcards
 	ExternalTrigger *bool
 	NativeBackfill  *int64 // Airflow 3 dag_run.backfill_id
-	AfterID         int64  // keyset: id > AfterID
+	AfterID         int64  // keyset: runs after the run with this id, in the chosen order
 	Limit           int
+	// LogicalFrom/LogicalTo keep runs with a logical date in [From, To].
+	LogicalFrom, LogicalTo *time.Time
+	Sort                   string // SortID (default), SortLogicalDate, SortStartDate, SortEndDate
+	Desc                   bool
 }
 
 type runRow struct {
@@ -69,17 +73,28 @@ type runRow struct {
 // when it was not made by the scheduler from the timetable or an asset event.
 var scheduledRunTypes = []string{"scheduled", "dataset_triggered", "asset_triggered"}
 
-func (s *Store) runSelect() string {
+func (s *Store) runSelect() string { return s.runSelectCols(true) }
+
+// runSelectCols is runSelect, without the conf column when withConf is false.
+func (s *Store) runSelectCols(withConf bool) string {
 	sc := s.schema
-	opt := func(col string) string {
+	// Absent columns are typed NULLs on PostgreSQL, so that StreamRuns can
+	// scan them with pgx into typed fields.
+	opt := func(col, pgType string) string {
 		if sc.Has("dag_run", col) {
 			return "r." + col
 		}
+		if s.dialect == DialectPostgres {
+			return "NULL::" + pgType
+		}
 		return "NULL"
 	}
-	external := opt("external_trigger")
+	external := opt("external_trigger", "boolean")
 	if !sc.Has("dag_run", "external_trigger") {
 		external = "CASE WHEN r.run_type IN ('scheduled', 'dataset_triggered', 'asset_triggered') THEN 0 ELSE 1 END"
+		if s.dialect == DialectPostgres {
+			external = "r.run_type NOT IN ('scheduled', 'dataset_triggered', 'asset_triggered')"
+		}
 	}
 	conf := "r.conf"
 	if !sc.ConfIsPickle() {
@@ -89,12 +104,15 @@ func (s *Store) runSelect() string {
 		"r.id AS id", "r.dag_id AS dag_id", "r.run_id AS run_id", "r.state AS state", "r.run_type AS run_type",
 		"r." + sc.LogicalDateColumn() + " AS logical_date",
 		"r.data_interval_start AS data_interval_start", "r.data_interval_end AS data_interval_end",
-		opt("run_after") + " AS run_after",
+		opt("run_after", "timestamptz") + " AS run_after",
 		"r.queued_at AS queued_at", "r.start_date AS start_date", "r.end_date AS end_date",
 		external + " AS external_trigger",
 		conf + " AS conf",
-		opt("clear_number") + " AS clear_number",
-		opt("backfill_id") + " AS backfill_id",
+		opt("clear_number", "integer") + " AS clear_number",
+		opt("backfill_id", "integer") + " AS backfill_id",
+	}
+	if !withConf {
+		cols = append(cols[:13], cols[14:]...)
 	}
 	return "SELECT " + strings.Join(cols, ", ") + " FROM dag_run r"
 }
@@ -152,6 +170,14 @@ func (s *Store) runWhere(f RunFilter) ([]string, []any) {
 			args = append(args, scheduledRunTypes)
 		}
 	}
+	if f.LogicalFrom != nil {
+		where = append(where, "r."+s.schema.LogicalDateColumn()+" >= ?")
+		args = append(args, s.timeArg(*f.LogicalFrom))
+	}
+	if f.LogicalTo != nil {
+		where = append(where, "r."+s.schema.LogicalDateColumn()+" <= ?")
+		args = append(args, s.timeArg(*f.LogicalTo))
+	}
 	if f.NativeBackfill != nil {
 		if s.schema.Has("dag_run", "backfill_id") {
 			where = append(where, "r.backfill_id = ?")
@@ -163,12 +189,12 @@ func (s *Store) runWhere(f RunFilter) ([]string, []any) {
 	return where, args
 }
 
-// ListRuns returns one page of runs with id > f.AfterID, ordered by id.
+// ListRuns returns one page of runs after f.AfterID in the order f.Sort, f.Desc.
 func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
-	where, args := s.runWhere(f)
-	where = append(where, "r.id > ?")
-	args = append(args, f.AfterID)
-	q := s.runSelect() + " WHERE " + strings.Join(where, " AND ") + " ORDER BY r.id"
+	q, args, err := s.listRunsQuery(ctx, f, true)
+	if err != nil {
+		return nil, err
+	}
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
@@ -177,6 +203,28 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
 	return s.toRuns(rows), nil
+}
+
+// listRunsQuery is the SELECT of ListRuns and StreamRuns, without LIMIT.
+func (s *Store) listRunsQuery(ctx context.Context, f RunFilter, withConf bool) (string, []any, error) {
+	col, err := s.sortColumn(f.Sort)
+	if err != nil {
+		return "", nil, err
+	}
+	where, args := s.runWhere(f)
+	cond, kargs, err := s.keyset(ctx, col, f.Desc, f.AfterID)
+	if err != nil {
+		return "", nil, err
+	}
+	if cond != "" {
+		where = append(where, cond)
+		args = append(args, kargs...)
+	}
+	q := s.runSelectCols(withConf)
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	return q + s.orderBy(col, f.Desc), args, nil
 }
 
 // FindRuns returns the runs with this run_id (in every DAG, or in dagID).

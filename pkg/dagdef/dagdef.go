@@ -45,6 +45,9 @@ type DAG struct {
 	// DependsOnPast is true when any task has depends_on_past.
 	DependsOnPast bool
 	TaskIDs       []string // in serialized order
+	// Mapped says which tasks are mapped (expand()): their instances have
+	// map_index >= 0.
+	Mapped map[string]bool
 	// TaskRetries is each task's retries (what clearing adds to try_number for max_tries).
 	TaskRetries map[string]int
 	// DisableBundleVersioning is the 3.x DAG's disable_bundle_versioning.
@@ -208,6 +211,7 @@ func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMes
 	d.TaskRetries = map[string]int{}
 	d.Downstream = map[string][]string{}
 	d.Teardown = map[string]bool{}
+	d.Mapped = map[string]bool{}
 	if len(raw) == 0 || isNull(raw) {
 		return nil
 	}
@@ -245,6 +249,7 @@ func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMes
 		}
 		var t struct {
 			TaskID        string   `json:"task_id"`
+			IsMapped      bool     `json:"_is_mapped"`
 			DependsOnPast *bool    `json:"depends_on_past"`
 			Retries       *float64 `json:"retries"`
 			Downstream    []string `json:"downstream_task_ids"`
@@ -262,6 +267,9 @@ func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMes
 		d.Downstream[t.TaskID] = t.Downstream
 		if t.IsTeardown {
 			d.Teardown[t.TaskID] = true
+		}
+		if t.IsMapped {
+			d.Mapped[t.TaskID] = true
 		}
 		dop := defaultDOP
 		switch {

@@ -35,6 +35,9 @@ type GlobalOptions struct {
 	Output                        string
 	NoHeaders                     bool
 	Quiet                         bool
+	JQ                            string
+	Template                      string
+	NoColor                       bool
 }
 
 // Factory is the small set of dependencies handed to every command.
@@ -48,6 +51,7 @@ type Factory struct {
 	settings *config.Settings
 	store    *store.Store
 	checker  rbac.Checker
+	filter   *output.Filter
 }
 
 // New returns a Factory wired to the process.
@@ -180,7 +184,7 @@ func (f *Factory) OutputOptions() (output.Options, error) {
 	if err != nil {
 		return output.Options{}, err
 	}
-	return output.Options{Format: format, NoHeaders: f.Global.NoHeaders}, nil
+	return output.Options{Format: format, NoHeaders: f.Global.NoHeaders, Filter: f.filter}, nil
 }
 
 // Print prints a result with the global output options.

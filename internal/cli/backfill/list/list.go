@@ -24,6 +24,9 @@ type Options struct {
 	IncludeDeleted bool
 	StartDate      string
 	EndDate        string
+	Sort           string
+	Desc           bool
+	Watch          cmdutil.WatchOptions
 }
 
 // NewCmdList builds `dagctl backfill list`.
@@ -32,24 +35,33 @@ func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List backfills, newest first",
-		Long: `List backfills, newest first. Deleted ones (ToBeDeleted, Deleted) are hidden
-unless --include-deleted. --start-date with --end-date (both or neither) keeps
-backfills having a logical date in that inclusive range.`,
+		Long: `List backfills, newest submitted first. --sort submitted_at|start_date orders
+oldest first by that date (start_date is the backfill's first logical date),
+--desc newest first; equal dates come in id order. Deleted ones (ToBeDeleted,
+Deleted) are hidden unless --include-deleted. --start-date with --end-date
+(both or neither) keeps backfills having a logical date in that inclusive range.`,
 		Example: `  dagctl backfill list
   dagctl backfill list --dag-id etl --state running
+  dagctl backfill list --sort start_date --desc
   dagctl backfill list --start-date 2024-01-01 --end-date 2024-01-31 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (opts.StartDate == "") != (opts.EndDate == "") {
 				return apperr.Invalid("--start-date and --end-date: give both or neither")
 			}
+			if opts.Sort != "" && !contains(store.BackfillSorts, opts.Sort) {
+				return apperr.Invalid("--sort: %q is not a sort key; use submitted_at|start_date", opts.Sort)
+			}
 			if opts.State != "" && !contains(States, opts.State) {
 				return apperr.Invalid("--state: %q is not a backfill state; use one of submitted|queued|running|paused|success|failed", opts.State)
+			}
+			if err := f.CheckWatch(opts.Watch); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return listBackfills(cmd.Context(), f, opts)
+			return f.Watch(cmd.Context(), opts.Watch, func(ctx context.Context) error { return listBackfills(ctx, f, opts) })
 		},
 	}
 	fl := cmd.Flags()
@@ -58,7 +70,11 @@ backfills having a logical date in that inclusive range.`,
 	fl.BoolVar(&opts.IncludeDeleted, "include-deleted", false, "also list ToBeDeleted and Deleted backfills")
 	fl.StringVar(&opts.StartDate, "start-date", "", "with --end-date: only backfills with a logical date in the range")
 	fl.StringVar(&opts.EndDate, "end-date", "", "with --start-date: only backfills with a logical date in the range")
+	fl.StringVar(&opts.Sort, "sort", "", "order by submitted_at|start_date, oldest first (default: submitted_at, newest first)")
+	fl.BoolVar(&opts.Desc, "desc", false, "newest first")
+	cmdutil.AddWatchFlags(cmd, &opts.Watch)
 	cmdutil.RegisterDagCompletion(f, cmd, "dag-id")
+	cmdutil.RegisterValuesCompletion(cmd, "sort", store.BackfillSorts...)
 	cmdutil.RegisterValuesCompletion(cmd, "state", States...)
 	return cmd
 }
@@ -73,7 +89,7 @@ func contains(xs []string, x string) bool {
 }
 
 func listBackfills(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
-	filter := store.BackfillFilter{DagID: opts.DagID, IncludeDeleted: opts.IncludeDeleted}
+	filter := store.BackfillFilter{DagID: opts.DagID, IncludeDeleted: opts.IncludeDeleted, Sort: opts.Sort, Desc: opts.Desc}
 	if opts.StartDate != "" {
 		from, to, err := f.ParseRange(ctx, opts.StartDate, opts.EndDate)
 		if err != nil {

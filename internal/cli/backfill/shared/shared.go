@@ -3,6 +3,7 @@
 package shared
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -48,9 +49,10 @@ func List(views []backfillops.View) output.Result {
 	}
 }
 
-// One prints a single backfill: key/value rows, then its runs when present.
+// One prints a single backfill: key/value rows, then its runs as a second
+// table when present.
 func One(v backfillops.View) output.Result {
-	return output.Result{
+	res := output.Result{
 		Data: v,
 		Table: func() output.Rows {
 			s := func(p *string) string {
@@ -74,15 +76,29 @@ func One(v backfillops.View) output.Result {
 				{"updated_at", v.UpdatedAt}, {"cancelled_at", s(v.CancelledAt)}, {"is_paused", strconv.FormatBool(v.IsPaused)},
 				{"deleted", v.Deleted}, {"delete_after_days", strconv.Itoa(v.DeleteAfterDays)},
 			}
-			for _, r := range v.Runs {
-				line := s(r.RunID) + " " + s(r.State)
-				if r.SkipReason != nil {
-					line += " (skipped: " + *r.SkipReason + ")"
-				}
-				rows = append(rows, []string{"run " + r.LogicalDate, strings.TrimSpace(line)})
-			}
 			return output.Rows{Headers: []string{"field", "value"}, Rows: rows}
 		},
 		Names: func() []string { return []string{v.BackfillDagID} },
 	}
+	if v.Runs != nil {
+		res.More = func() output.Rows { return RunRows(v.Runs) }
+	}
+	return res
+}
+
+// RunRows is the table of a backfill's runs (`backfill get --runs`), in date order.
+func RunRows(runs []backfillops.RunView) output.Rows {
+	s := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	sorted := slices.Clone(runs)
+	slices.SortStableFunc(sorted, func(a, b backfillops.RunView) int { return strings.Compare(a.LogicalDate, b.LogicalDate) })
+	rows := make([][]string, len(sorted))
+	for i, r := range sorted {
+		rows[i] = []string{r.LogicalDate, s(r.RunID), s(r.State), r.Disposition, s(r.SkipReason)}
+	}
+	return output.Rows{Headers: []string{"logical_date", "run_id", "state", "disposition", "skip_reason"}, Rows: rows}
 }

@@ -25,9 +25,6 @@ var RunStates = []string{"queued", "running", "success", "failed"}
 // RunTypes are Airflow's DagRunType values (dataset_triggered in 2.x, asset_triggered in 3.x).
 var RunTypes = []string{"manual", "scheduled", "backfill", "dataset_triggered", "asset_triggered"}
 
-// pageSize is the page --all reads at a time.
-const pageSize = 500
-
 // Options are the flags of runs list.
 type Options struct {
 	DagID           string
@@ -39,6 +36,9 @@ type Options struct {
 	Start           int64
 	Limit           int
 	All             bool
+	Sort            string
+	Desc            bool
+	Watch           cmdutil.WatchOptions
 }
 
 // NewCmdList builds `dagctl runs list`.
@@ -46,10 +46,17 @@ func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 	opts := &Options{}
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List DAG runs, ordered by id, a page at a time",
-		Long: `List DAG runs ordered by their id. --start ID returns the runs after that id
-(keyset paging: pass the last id of a page to get the next); --limit is 50 by
-default and at most 100; --all streams every matching run page by page.
+		Short: "List DAG runs in id or date order, a page at a time",
+		Long: `List DAG runs ordered by --sort (id by default; logical_date, start_date or
+end_date), oldest first, or newest first with --desc; runs with equal dates
+come in id order (reversed with --desc). Runs with no start or end date yet
+come after the dated ones (before them with --desc).
+
+--start ID returns the runs after the run with that id in the chosen order
+(keyset paging: pass the last id of a page to get the next page); --limit is 50
+by default and at most 100; --all streams every matching run through one query.
+With --dag-id, --sort logical_date follows Airflow's (dag_id, logical_date)
+index.
 
 --external-trigger: Airflow 3 has no external_trigger column; there a run counts
 as external when its run_type is not scheduled, dataset_triggered or
@@ -60,8 +67,10 @@ no index for them alone, so on a big database add --dag-id.
 ordinary characters.`,
 		Example: `  dagctl runs list --dag-id etl --state failed
   dagctl runs list --dag-id etl --prefix nightly --limit 100
+  dagctl runs list --dag-id etl --sort logical_date --desc --limit 10
   dagctl runs list --start 1200 --limit 100 -o json
-  dagctl runs list --all --state running -o csv`,
+  dagctl runs list --all --state running -o csv
+  dagctl runs list --dag-id etl --sort start_date --desc --watch`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Limit < 1 || opts.Limit > MaxLimit {
@@ -69,6 +78,9 @@ ordinary characters.`,
 			}
 			if opts.Start < 0 {
 				return apperr.Invalid("--start: must be a run id ≥ 0")
+			}
+			if !slices.Contains(store.RunSorts, opts.Sort) {
+				return apperr.Invalid("--sort: %q is not a sort key; use one of %s", opts.Sort, strings.Join(store.RunSorts, "|"))
 			}
 			if opts.State != "" && !slices.Contains(RunStates, opts.State) {
 				return apperr.Invalid("--state: %q is not a dag run state; use one of %s", opts.State, strings.Join(RunStates, "|"))
@@ -81,10 +93,13 @@ ordinary characters.`,
 					return apperr.Invalid("--external-trigger: %q is not a boolean; use true or false", opts.ExternalTrigger)
 				}
 			}
+			if err := f.CheckWatch(opts.Watch); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return listRuns(cmd.Context(), f, opts)
+			return f.Watch(cmd.Context(), opts.Watch, func(ctx context.Context) error { return listRuns(ctx, f, opts) })
 		},
 	}
 	fl := cmd.Flags()
@@ -94,11 +109,15 @@ ordinary characters.`,
 	fl.StringVar(&opts.Prefix, "prefix", "", "only runs whose run_id starts with this (exact case, no wildcards)")
 	fl.StringVar(&opts.RunType, "run-type", "", "only runs of this type (manual, scheduled, backfill, dataset_triggered, asset_triggered)")
 	fl.StringVar(&opts.Backfill, "backfill", "", "only runs of this backfill (its backfill_dag_id)")
-	fl.Int64Var(&opts.Start, "start", 0, "return runs with an id greater than this")
+	fl.Int64Var(&opts.Start, "start", 0, "return the runs after the run with this id, in the chosen order")
+	fl.StringVar(&opts.Sort, "sort", store.SortID, "order by id|logical_date|start_date|end_date (ties in id order)")
+	fl.BoolVar(&opts.Desc, "desc", false, "newest first (reverse the order)")
 	fl.IntVar(&opts.Limit, "limit", 50, "page size, at most 100")
 	fl.BoolVar(&opts.All, "all", false, "stream every matching run, page by page")
+	cmdutil.AddWatchFlags(cmd, &opts.Watch)
 	cmdutil.RegisterDagCompletion(f, cmd, "dag-id")
 	cmdutil.RegisterValuesCompletion(cmd, "state", RunStates...)
+	cmdutil.RegisterValuesCompletion(cmd, "sort", store.RunSorts...)
 	cmdutil.RegisterValuesCompletion(cmd, "run-type", RunTypes...)
 	cmdutil.RegisterValuesCompletion(cmd, "external-trigger", "true", "false")
 	return cmd
@@ -111,7 +130,7 @@ func listRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	}
 	filter := store.RunFilter{
 		DagID: opts.DagID, State: opts.State, Prefix: opts.Prefix, RunType: opts.RunType,
-		AfterID: opts.Start, Limit: opts.Limit,
+		AfterID: opts.Start, Limit: opts.Limit, Sort: opts.Sort, Desc: opts.Desc,
 	}
 	if opts.ExternalTrigger != "" {
 		b, _ := strconv.ParseBool(opts.ExternalTrigger)
@@ -140,23 +159,14 @@ func listRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	// One query read row by row, each run encoded without reflection.
 	stream := output.NewStream(f.IO, outOpts, shared.RunHeaders)
-	filter.Limit = pageSize
-	for {
-		runs, err := st.ListRuns(ctx, filter)
-		if err != nil {
-			return err
-		}
-		for _, r := range runs {
-			v := shared.NewRunView(r)
-			if err := stream.Item(v, shared.RunRow(v), v.RunID); err != nil {
-				return err
-			}
-		}
-		if len(runs) < filter.Limit {
-			break
-		}
-		filter.AfterID = runs[len(runs)-1].ID
+	withConf := outOpts.Format == output.JSON || outOpts.Format == output.YAML || outOpts.Filter != nil
+	if err := st.StreamRuns(ctx, filter, withConf, func(r *store.Run) error {
+		return stream.FastItem(shared.FastRun{Run: r})
+	}); err != nil {
+		_ = stream.Flush()
+		return err
 	}
 	return stream.Close()
 }

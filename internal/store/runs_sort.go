@@ -1,0 +1,128 @@
+package store
+
+import (
+	"gorm.io/gorm"
+
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/dagctl/dagctl/internal/apperr"
+)
+
+// Run sort keys (RunFilter.Sort).
+const (
+	SortID          = "id"
+	SortLogicalDate = "logical_date"
+	SortStartDate   = "start_date"
+	SortEndDate     = "end_date"
+)
+
+// RunSorts lists the accepted RunFilter.Sort values.
+var RunSorts = []string{SortID, SortLogicalDate, SortStartDate, SortEndDate}
+
+// sortColumn is the dag_run column behind a sort key ("" for id).
+func (s *Store) sortColumn(sort string) (string, error) {
+	switch sort {
+	case "", SortID:
+		return "", nil
+	case SortLogicalDate:
+		return "r." + s.schema.LogicalDateColumn(), nil
+	case SortStartDate:
+		return "r.start_date", nil
+	case SortEndDate:
+		return "r.end_date", nil
+	}
+	return "", apperr.Invalid("--sort: %q is not a sort key", sort)
+}
+
+// orderBy is the ORDER BY of a run list: the sort column, then id as the
+// tie-break, both in the chosen direction. NULL dates sort after every date
+// ascending and before them descending, so that descending is exactly
+// ascending reversed, on every dialect (PostgreSQL does so by default, and
+// can then walk the (dag_id, logical_date) index either way).
+func (s *Store) orderBy(col string, desc bool) string {
+	dir := " ASC"
+	if desc {
+		dir = " DESC"
+	}
+	if col == "" {
+		return " ORDER BY r.id" + dir
+	}
+	switch s.dialect {
+	case DialectPostgres:
+		return " ORDER BY " + col + dir + ", r.id" + dir
+	case DialectSQLite:
+		nulls := " NULLS LAST"
+		if desc {
+			nulls = " NULLS FIRST"
+		}
+		return " ORDER BY " + col + dir + nulls + ", r.id" + dir
+	default:
+		return " ORDER BY (" + col + " IS NULL)" + dir + ", " + col + dir + ", r.id" + dir
+	}
+}
+
+// keyset returns the condition "comes after run afterID in this order". For
+// a date order it reads that run's date first (as stored, so that the
+// comparison is exact on every dialect).
+func (s *Store) keyset(ctx context.Context, col string, desc bool, afterID int64) (string, []any, error) {
+	if afterID <= 0 {
+		return "", nil, nil
+	}
+	if col == "" {
+		if desc {
+			return "r.id < ?", []any{afterID}, nil
+		}
+		return "r.id > ?", []any{afterID}, nil
+	}
+	sel := col
+	if s.dialect == DialectSQLite {
+		// The driver would turn a DATETIME into a time.Time and bind it back
+		// in another text form; the stored text compares exactly.
+		sel = "CAST(" + col + " AS TEXT)"
+	}
+	var k any
+	err := s.read(ctx, func(db *gorm.DB) error {
+		return db.Raw("SELECT "+sel+" FROM dag_run r WHERE r.id = ?", afterID).Row().Scan(&k)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, apperr.NotFound("--start: run id %d not found (with --sort other than id, --start must be the id of an existing run)", afterID)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("list runs: read --start run: %w", err)
+	}
+	switch {
+	case k == nil && !desc:
+		return "(" + col + " IS NULL AND r.id > ?)", []any{afterID}, nil
+	case k == nil && desc:
+		return "(" + col + " IS NOT NULL OR r.id < ?)", []any{afterID}, nil
+	case !desc:
+		return "(" + col + " > ? OR (" + col + " = ? AND r.id > ?) OR " + col + " IS NULL)", []any{k, k, afterID}, nil
+	default:
+		// The redundant bound lets an index range scan start at the key.
+		return "(" + col + " <= ? AND (" + col + " < ? OR r.id < ?))", []any{k, k, afterID}, nil
+	}
+}
+
+// Backfill sort keys (BackfillFilter.Sort).
+const (
+	BackfillSortSubmittedAt = "submitted_at"
+	BackfillSortStartDate   = "start_date"
+)
+
+// BackfillSorts lists the accepted BackfillFilter.Sort values.
+var BackfillSorts = []string{BackfillSortSubmittedAt, BackfillSortStartDate}
+
+// backfillOrderBy: both columns are NOT NULL, so no NULL ordering to settle.
+func backfillOrderBy(f BackfillFilter) string {
+	col, dir := "b.submitted_at", " ASC"
+	if f.Sort == BackfillSortStartDate {
+		col = "b.from_date"
+	}
+	if f.Desc || f.Sort == "" {
+		dir = " DESC"
+	}
+	return " ORDER BY " + col + dir + ", b.id" + dir
+}
