@@ -109,6 +109,10 @@ const DefaultConnectTimeout = 10 * time.Second
 // DefaultLockTimeout bounds a write's lock waits when nothing else does.
 const DefaultLockTimeout = 10 * time.Second
 
+// DefaultWriteStatementTimeout bounds each statement of a write when no
+// statement timeout is set (reads are unbounded then).
+const DefaultWriteStatementTimeout = time.Minute
+
 // Settings is everything Load resolved.
 type Settings struct {
 	// DB is the database URL, already redacted: the password is only inside
@@ -138,8 +142,15 @@ type Settings struct {
 
 	// Timeout is ConnectTimeout as a duration.
 	Timeout time.Duration
-	// LockWait and StatementLimit are LockTimeout and StatementTimeout as durations.
-	LockWait, StatementLimit time.Duration
+	// LockWait and StatementLimit are LockTimeout and StatementTimeout as
+	// durations; WriteStatementLimit is the statement timeout of writes
+	// (StatementLimit when one is set, else DefaultWriteStatementTimeout,
+	// or 0 when the URL's options set statement_timeout themselves).
+	LockWait, StatementLimit, WriteStatementLimit time.Duration
+
+	// Warnings must reach the user even with -q: a security setting of
+	// Airflow's that dagctl cannot apply (sql_alchemy_connect_args).
+	Warnings []string
 
 	// Notes are things the user may want to know, such as an Airflow
 	// setting dagctl ignored. The CLI may print them as warnings.
@@ -306,6 +317,17 @@ func Load(ctx context.Context, in Inputs) (*Settings, error) {
 	if s.StatementLimit, s.StatementTimeout, err2 = resolveLimit(in, fst, "statement", in.StatementTimeoutFlag, 0,
 		func(c *Context) fileLimit { return c.StatementTimeout }); err2 != nil {
 		return nil, err2
+	}
+	s.WriteStatementLimit = s.StatementLimit
+	if s.StatementTimeout.Source == "default" {
+		s.WriteStatementLimit = DefaultWriteStatementTimeout
+		if strings.Contains(strings.Join(u.Query["options"], " "), "statement_timeout") {
+			s.WriteStatementLimit = 0 // the URL's own setting stays
+		}
+		s.StatementTimeout.Value = "off for reads, " + s.WriteStatementLimit.String() + " for writes"
+		if s.WriteStatementLimit == 0 {
+			s.StatementTimeout.Value = "off (the database URL's options set statement_timeout)"
+		}
 	}
 	return s, nil
 }

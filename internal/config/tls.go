@@ -119,10 +119,15 @@ func (s *Settings) noteConnectArgs(ctx context.Context, af *airflowSettings) {
 	if err != nil || !found || strings.TrimSpace(v.Value) == "" {
 		return
 	}
-	s.Notes = append(s.Notes, "sql_alchemy_connect_args from "+v.Source+" is set ("+quoteNote(v.Value)+
-		"), but it is a Python import path dagctl cannot load, so it is ignored: give dagctl the same TLS settings "+
-		"in the database URL's query (?sslmode=verify-full&sslrootcert=/path/ca.pem) or as sslmode, sslrootcert, "+
-		"sslcert, sslkey and sslpassword keys of its config file (see docs/production.md)")
+	how := "in the database URL's query (?sslmode=verify-full&sslrootcert=/path/ca.pem) or as sslmode, sslrootcert, " +
+		"sslcert, sslkey and sslpassword keys of its config file (see docs/production.md)"
+	if s.URL != nil && s.URL.Dialect == DialectMySQL {
+		how = "in the database URL's query (?ssl_mode=VERIFY_IDENTITY&ssl_ca=/path/ca.pem, ssl_cert, ssl_key; see docs/configuration.md)"
+	}
+	// A warning, not a note: -q does not hide it, since Airflow may verify
+	// TLS with these arguments where dagctl would not.
+	s.Warnings = append(s.Warnings, "sql_alchemy_connect_args from "+v.Source+" is set ("+quoteNote(v.Value)+
+		"), but it is a Python import path dagctl cannot load, so it is ignored: give dagctl the same settings "+how)
 }
 
 func quoteNote(s string) string {

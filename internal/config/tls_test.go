@@ -25,10 +25,10 @@ func TestConnectArgsNote(t *testing.T) {
 				w.write("airflow/airflow.cfg", tc.cfg)
 			}
 			s := w.load(w.inputs())
-			if len(s.Notes) != 1 {
-				t.Fatalf("notes %q, want one", s.Notes)
+			if len(s.Warnings) != 1 {
+				t.Fatalf("notes %q, want one", s.Warnings)
 			}
-			n := s.Notes[0]
+			n := s.Warnings[0]
 			for _, want := range []string{tc.want, "cannot load", "sslmode", "sslrootcert", "config file"} {
 				if !strings.Contains(n, want) {
 					t.Errorf("note %q lacks %q", n, want)
@@ -42,8 +42,8 @@ func TestConnectArgsNote(t *testing.T) {
 	t.Run("unset or empty: no note", func(t *testing.T) {
 		w := newWorld(t)
 		w.write("airflow/airflow.cfg", "[database]\nsql_alchemy_conn = postgresql://db/airflow\nsql_alchemy_connect_args =\n")
-		if s := w.load(w.inputs()); len(s.Notes) != 0 {
-			t.Errorf("notes %q", s.Notes)
+		if s := w.load(w.inputs()); len(s.Warnings) != 0 {
+			t.Errorf("notes %q", s.Warnings)
 		}
 	})
 }

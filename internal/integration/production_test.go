@@ -408,3 +408,127 @@ func TestHotStandbyReadsAndRefusesWrites(t *testing.T) {
 		}
 	}
 }
+
+func TestStatementTimeoutBoundsWrites(t *testing.T) {
+	db := open(t, target{dbtest.Postgres, "3.0.3"}, dbtest.WithSampleDAGs())
+	r := runner(t, db)
+	sum := db.Checksum(t)
+	// A lock the write waits for, longer than the statement timeout and shorter than the lock timeout.
+	_, release := holdTx(t, db, "LOCK TABLE dag_run IN SHARE MODE")
+	res := r.Run(t, "--statement-timeout", "300ms", "--lock-timeout", "10s", "runs", "create", "--dag-id", "fx_daily_cron",
+		"--start-date", "2024-03-01", "--end-date", "2024-03-02")
+	release()
+	if res.Code != 1 || !strings.Contains(res.Stderr, "statement timeout") || !strings.Contains(res.Stderr, "nothing was written") {
+		t.Errorf("create under --statement-timeout: exit %d: %q", res.Code, res.Stderr)
+	}
+	if db.Checksum(t) != sum {
+		t.Error("the database changed")
+	}
+	var view []struct{ Key, Value string }
+	r.JSON(t, &view, "config", "view")
+	for _, row := range view {
+		if row.Key == "statement_timeout" && row.Value != "off for reads, 1m0s for writes" {
+			t.Errorf("config view statement_timeout = %q", row.Value)
+		}
+	}
+}
+
+// MySQL: a lock wait is bounded by --lock-timeout (innodb_lock_wait_timeout),
+// reported in one line, and an interrupted wait is killed on the server.
+func TestMySQLLockWaitsAndInterrupts(t *testing.T) {
+	db := open(t, target{dbtest.MySQL, "2.10.5"}, dbtest.WithSampleDAGs())
+	r := runner(t, db)
+	b := createBackfill(t, r, "--dag-id", "fx_daily_cron", "--start-date", "2024-02-01", "--end-date", "2024-02-03")
+	sum := db.Checksum(t)
+	_, release := holdTx(t, db, "SELECT id FROM dag_run WHERE dag_id = 'fx_daily_cron' FOR UPDATE")
+	start := time.Now()
+	res := r.Run(t, "--lock-timeout", "1s", "backfill", "cancel", b.BackfillDagID)
+	if res.Code != 1 || !strings.Contains(res.Stderr, b.BackfillDagID) || !strings.Contains(res.Stderr, "nothing was written") ||
+		strings.Contains(res.Stderr, "Error 1205") || time.Since(start) > 8*time.Second {
+		t.Errorf("cancel under held run rows: exit %d after %s: %q", res.Code, time.Since(start), res.Stderr)
+	}
+	if db.Checksum(t) != sum {
+		t.Error("the database changed")
+	}
+
+	// Interrupted while waiting without bound: the server thread stops waiting.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	ios, _, _, errOut := iostreams.Test()
+	go func() {
+		done <- app.Run(ctx, ios, []string{"--db", db.URL, "--lock-timeout", "0", "backfill", "cancel", b.BackfillDagID},
+			func(f *cmdutil.Factory) {
+				f.Getenv = func(k string) (string, bool) { return map[string]string{"DAGCTL_USER": "tester"}[k], k == "DAGCTL_USER" }
+			})
+	}()
+	waiting := `SELECT count(*) FROM information_schema.processlist WHERE db = DATABASE() AND info LIKE 'UPDATE dag_run%'`
+	deadline := time.Now().Add(10 * time.Second)
+	for db.ScalarInt(t, waiting) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("dagctl never waited for the rows")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code == 0 || !strings.Contains(errOut.String(), "interrupted") {
+			t.Errorf("interrupted cancel: exit %d, %q", code, errOut.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("dagctl did not return after the interrupt")
+	}
+	deadline = time.Now().Add(3 * time.Second)
+	for db.ScalarInt(t, waiting) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the server thread still waits for the rows after dagctl was interrupted")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	release()
+	r.MustRun(t, 0, "backfill", "cancel", b.BackfillDagID)
+}
+
+// The first backfill of a database (dagctl's tables not there yet) racing the
+// scheduler: the retried transaction creates the tables again (the catalog it
+// learnt in the rolled-back attempt is forgotten) and skips the taken date.
+func TestFirstBackfillRacingTheScheduler(t *testing.T) {
+	for _, tg := range []target{{dbtest.Postgres, "2.10.5"}, {dbtest.Postgres, "3.0.3"}} {
+		t.Run(tg.String(), func(t *testing.T) {
+			t.Parallel()
+			db := open(t, tg, dbtest.WithSampleDAGs())
+			r := runner(t, db)
+			var seed create.Result
+			r.JSON(t, &seed, "runs", "create", "--dag-id", "fx_daily_cron", "--prefix", "seed", "--start-date", "2024-03-01", "--end-date", "2024-03-01")
+			commit, _ := holdTx(t, db, copyRunSQL(t, db, tg, seed.DagRunIDs[0], "scheduled__2024-03-03T00:00:00+00:00", "2024-03-03 00:00:00+00"))
+			done := make(chan clitest.Result)
+			go func() {
+				done <- r.Run(t, "backfill", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-03-02", "--end-date", "2024-03-04", "--max-active-runs", "3", "-o", "json")
+			}()
+			deadline := time.Now().Add(10 * time.Second)
+			for db.ScalarInt(t, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'dagctl'`) == 0 {
+				if time.Now().After(deadline) {
+					select {
+					case res := <-done:
+						t.Fatalf("dagctl's insert never waited for the scheduler's row: exit %d: %s", res.Code, res.Stderr)
+					default:
+						t.Fatal("dagctl's insert never waited for the scheduler's row")
+					}
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			commit()
+			res := <-done
+			if res.Code != 0 {
+				t.Fatalf("first backfill racing the scheduler: exit %d: %s", res.Code, res.Stderr)
+			}
+			var v backfillops.View
+			if err := jsonUnmarshal(res.Stdout, &v); err != nil {
+				t.Fatal(err)
+			}
+			if n := db.ScalarInt(t, "SELECT count(*) FROM dagctl_backfill_run WHERE backfill_id = ? AND disposition = 'skip'", v.BackfillDagID); n != 1 {
+				t.Errorf("%d dates skipped, want 1 (2024-03-03, taken by the scheduler)", n)
+			}
+		})
+	}
+}

@@ -56,6 +56,11 @@ func (s *IOStreams) ColorEnabled() bool { return s.outTTY && !s.noColor }
 // DisableColor turns colour off (--no-color, NO_COLOR).
 func (s *IOStreams) DisableColor() { s.noColor = true }
 
+// Warnf prints a warning line on stderr, even with -q.
+func (s *IOStreams) Warnf(format string, args ...any) {
+	_, _ = io.WriteString(s.ErrOut, sprintf(format, args...))
+}
+
 // Infof prints an informational line on stderr unless -q was given.
 func (s *IOStreams) Infof(format string, args ...any) {
 	if s.Quiet {

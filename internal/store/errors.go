@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dagctl/dagctl/internal/apperr"
@@ -76,7 +77,13 @@ func connectError(opts OpenOptions, err error) error {
 			return fmt.Errorf("%s: %s", where, pgErr.Message)
 		case pgProtocolViolation:
 			if strings.Contains(pgErr.Message, "startup parameter") {
-				return fmt.Errorf("%s: the server or pooler refused a connection setting: %s (a transaction pooler such as PgBouncer accepts no 'options' in the URL: set the schema with [database] sql_alchemy_schema or the context's schema key instead)", where, pgErr.Message)
+				hint := "a transaction pooler such as PgBouncer passes only a few startup parameters: remove it from the URL"
+				if strings.Contains(pgErr.Message, "options") {
+					hint = "a transaction pooler such as PgBouncer accepts no 'options' in the URL: set the schema with [database] sql_alchemy_schema or the context's schema key, and timeouts with --lock-timeout/--statement-timeout"
+				} else if strings.Contains(pgErr.Message, "timeout") {
+					hint = "a transaction pooler such as PgBouncer does not pass timeouts as startup parameters: use --lock-timeout/--statement-timeout (or their config keys) instead"
+				}
+				return fmt.Errorf("%s: the server or pooler refused a connection setting: %s (%s)", where, pgErr.Message, hint)
 			}
 		case pgTooManyConnections:
 			return fmt.Errorf("%s: the server has no free connection slot: %s", where, pgErr.Message)
@@ -160,6 +167,10 @@ func (e *LockTimeoutError) Error() string {
 		// The driver's "canceling statement due to lock timeout" says less than what follows.
 		msg = strings.Replace(msg, pgErr.Error(), "lock not granted", 1)
 	}
+	var me *mysql.MySQLError
+	if errors.As(e.Err, &me) {
+		msg = strings.Replace(msg, me.Error(), "lock not granted", 1)
+	}
 	return fmt.Sprintf("%s: still locked after lock_timeout %s by another transaction (another dagctl, or Airflow's scheduler or webserver working on the same rows); %s; try again, or raise --lock-timeout", msg, e.Timeout, nothingWritten)
 }
 func (e *LockTimeoutError) Unwrap() error { return e.Err }
@@ -182,6 +193,20 @@ func pgCode(err error) string {
 	return ""
 }
 
+// isDeadlock reports whether err is a deadlock the server broke by
+// aborting this transaction (PostgreSQL 40P01, MySQL 1213): running the
+// transaction again is the remedy.
+func isDeadlock(err error) bool {
+	if err == nil {
+		return false
+	}
+	if pgCode(err) == "40P01" {
+		return true
+	}
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1213
+}
+
 // isUniqueViolation reports whether err is a unique-key violation on any
 // dialect: PostgreSQL 23505, SQLite's UNIQUE constraint, MySQL's 1062.
 func isUniqueViolation(err error) bool {
@@ -202,14 +227,25 @@ func (s *Store) classify(err error) error {
 	if err == nil {
 		return nil
 	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 1205: // ER_LOCK_WAIT_TIMEOUT (innodb_lock_wait_timeout)
+			return &LockTimeoutError{Timeout: s.opts.LockTimeout.String(), Err: err}
+		case 1290, 1792: // read_only / super_read_only, read-only transaction
+			return &ReadOnlyError{HostPort: s.opts.HostPort, Reason: "the server refused a write: read_only is on (a replica)"}
+		case 1969, 3024: // MariaDB max_statement_time, MySQL max_execution_time
+			return fmt.Errorf("%w: a statement ran longer than its time limit; %s", err, nothingWritten)
+		}
+	}
 	switch pgCode(err) {
 	case pgLockNotAvailable:
 		return &LockTimeoutError{Timeout: s.opts.LockTimeout.String(), Err: err}
 	case pgReadOnlyTransaction:
 		return &ReadOnlyError{HostPort: s.opts.HostPort, Reason: "the server refused a write in a read-only transaction"}
 	case pgQueryCanceled:
-		if s.opts.StatementTimeout > 0 && strings.Contains(err.Error(), "statement timeout") {
-			return fmt.Errorf("%w: a statement ran longer than --statement-timeout %s; %s", err, s.opts.StatementTimeout, nothingWritten)
+		if s.opts.WriteStatementTimeout > 0 && strings.Contains(err.Error(), "statement timeout") {
+			return fmt.Errorf("%w: a statement ran longer than the statement timeout %s (--statement-timeout); %s", err, s.opts.WriteStatementTimeout, nothingWritten)
 		}
 	}
 	return err

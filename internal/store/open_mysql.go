@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	gomysql "github.com/go-sql-driver/mysql"
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 )
@@ -260,4 +261,44 @@ func (t *Tx) mysqlRenewIDs(pairs []any) error {
 	}
 	q := "UPDATE task_instance ti JOIN (" + b.String() + ") v ON ti.id = v.old_id SET ti.id = v.new_id"
 	return t.db.Exec(q, pairs...).Error
+}
+
+// watchMySQLCancel kills the statement running on conn when ctx ends: MySQL
+// has no cancel request, and a thread waiting for a row lock does not notice
+// that its client has gone. stop ends the watch.
+func (s *Store) watchMySQLCancel(ctx context.Context, conn *sql.Conn) (stop func(), err error) {
+	var id int64
+	if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		select {
+		case <-done:
+		case <-ctx.Done():
+			kctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, _ = s.sqlDB.ExecContext(kctx, fmt.Sprintf("KILL QUERY %d", id))
+		}
+	}()
+	return func() { close(done); <-finished }, nil
+}
+
+// resetMySQLSession puts back what a write transaction set on its session
+// (innodb_lock_wait_timeout), so that nothing outlives the transaction on a
+// pooled connection.
+func resetMySQLSession(c *sql.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := c.ExecContext(ctx, "SET SESSION innodb_lock_wait_timeout = DEFAULT"); err != nil {
+		_ = c.Raw(func(any) error { return driver.ErrBadConn })
+	}
+}
+
+func init() {
+	// go-sql-driver logs some connection errors to stderr itself; dagctl
+	// reports every error once, in one line, through its own path.
+	_ = gomysql.SetLogger(&gomysql.NopLogger{})
 }

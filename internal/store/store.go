@@ -40,6 +40,9 @@ type OpenOptions struct {
 	// without bound). StatementTimeout bounds each statement (0 = off).
 	LockTimeout      time.Duration
 	StatementTimeout time.Duration
+	// WriteStatementTimeout bounds each statement of a write transaction
+	// (0 = the server's setting stays).
+	WriteStatementTimeout time.Duration
 	// QueryExecModeSet: the URL chose pgx's default_query_exec_mode itself.
 	QueryExecModeSet bool
 	// PgConfig parses a PostgreSQL DSN into the driver's configuration
@@ -211,6 +214,15 @@ func (s *Store) ServerInfo(ctx context.Context) (ServerInfo, error) {
 				info.ReadOnly = "hot standby: the server is in recovery, a read replica; writes need the primary"
 			case ro.ReadOnly == "on":
 				info.ReadOnly = "default_transaction_read_only is on; writes need a read-write server"
+			}
+		}
+		if s.dialect == DialectMySQL {
+			var readOnly int
+			if err := db.Raw("SELECT @@read_only").Scan(&readOnly).Error; err != nil {
+				return fmt.Errorf("read-only check: %w", err)
+			}
+			if readOnly == 1 {
+				info.ReadOnly = "read_only is on (a replica); writes need the primary"
 			}
 		}
 		if s.schema.HasTable("dag") {

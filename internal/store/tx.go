@@ -60,17 +60,26 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	var err error
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
 		err = s.inTxOnce(ctx, fn)
-		if !isUniqueViolation(err) || ctx.Err() != nil {
+		if !(isUniqueViolation(err) || isDeadlock(err)) || ctx.Err() != nil {
 			break
 		}
 	}
-	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+	if err != nil && ctx.Err() != nil {
 		return interrupted(ctx, err)
 	}
 	return s.classify(err)
 }
 
-func (s *Store) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
+func (s *Store) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	// What the transaction learns of the catalog (dagctl's tables created
+	// inside it) is forgotten when it rolls back, or a retry would skip the
+	// DDL the rollback undid.
+	columns := s.schema.columns
+	defer func() {
+		if err != nil {
+			s.schema.columns = columns
+		}
+	}()
 	opts := &sql.TxOptions{}
 	base := s.db.WithContext(ctx)
 	var conn *sql.Conn
@@ -90,6 +99,17 @@ func (s *Store) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 		base.Statement.ConnPool = c
 	}
 	var tx *Tx
+	if s.dialect == DialectMySQL {
+		// MySQL has no cancel request: a watcher kills the statement on the
+		// server when ctx ends (Ctrl-C, SIGTERM), so no thread keeps waiting
+		// for a lock, or holding one.
+		stop, werr := s.watchMySQLCancel(ctx, conn)
+		if werr != nil {
+			return werr
+		}
+		defer stop()
+		defer resetMySQLSession(conn)
+	}
 	defer func() {
 		if tx != nil && tx.heldLocks {
 			releaseMySQLLocks(conn)
@@ -148,10 +168,10 @@ func (s *Store) beginWrite(db *gorm.DB) error {
 		q := `SELECT set_config('lock_timeout', ?, true) AS lt,
 			current_setting('transaction_read_only') AS read_only, pg_is_in_recovery() AS in_recovery`
 		args := []any{pgMillis(s.opts.LockTimeout)}
-		if s.opts.StatementTimeout > 0 {
-			// Off by default: then the server's (or the URL's options) setting stays.
+		if s.opts.WriteStatementTimeout > 0 {
+			// 0 when the URL's options set one: then that setting stays.
 			q += `, set_config('statement_timeout', ?, true) AS st`
-			args = append(args, pgMillis(s.opts.StatementTimeout))
+			args = append(args, pgMillis(s.opts.WriteStatementTimeout))
 		}
 		if s.opts.SearchPath != "" {
 			q += `, set_config('search_path', ?, true) AS sp`

@@ -98,6 +98,9 @@ func (f *Factory) Settings(ctx context.Context) (*config.Settings, error) {
 	f.settings = s
 	// Notes: Airflow settings dagctl ignores (a _SECRET, sql_alchemy_connect_args),
 	// an unknown default_timezone, a TLS key the URL overrides.
+	for _, w := range s.Warnings {
+		f.IO.Warnf("warning: %s", w)
+	}
 	for _, n := range s.Notes {
 		f.IO.Infof("warning: %s", n)
 	}
@@ -120,15 +123,16 @@ func (f *Factory) Store(ctx context.Context) (*store.Store, error) {
 	loc, _ := s.Location()
 	timeout, _ := time.ParseDuration(s.ConnectTimeout.Value)
 	st, err := store.Open(ctx, store.OpenOptions{
-		Dialect:          s.URL.Dialect,
-		DSN:              s.URL.DSN(),
-		Redacted:         s.URL.Redacted(),
-		HostPort:         s.URL.HostPort(),
-		SearchPath:       s.URL.SearchPath(),
-		ConnectTimeout:   timeout,
-		LockTimeout:      s.LockWait,
-		StatementTimeout: s.StatementLimit,
-		QueryExecModeSet: s.URL.Query.Get("default_query_exec_mode") != "",
+		Dialect:               s.URL.Dialect,
+		DSN:                   s.URL.DSN(),
+		Redacted:              s.URL.Redacted(),
+		HostPort:              s.URL.HostPort(),
+		SearchPath:            s.URL.SearchPath(),
+		ConnectTimeout:        timeout,
+		LockTimeout:           s.LockWait,
+		StatementTimeout:      s.StatementLimit,
+		WriteStatementTimeout: s.WriteStatementLimit,
+		QueryExecModeSet:      s.URL.Query.Get("default_query_exec_mode") != "",
 		PgConfig: func(dsn string) (*pgx.ConnConfig, error) {
 			return pgtls.ParseConfig(dsn, f.Getenv, f.homeDir())
 		},
