@@ -458,7 +458,9 @@ func TestMySQLLockWaitsAndInterrupts(t *testing.T) {
 	go func() {
 		done <- app.Run(ctx, ios, []string{"--db", db.URL, "--lock-timeout", "0", "backfill", "cancel", b.BackfillDagID},
 			func(f *cmdutil.Factory) {
-				f.Getenv = func(k string) (string, bool) { return map[string]string{"DAGCTL_USER": "tester"}[k], k == "DAGCTL_USER" }
+				f.Getenv = func(k string) (string, bool) {
+					return map[string]string{"DAGCTL_USER": "tester"}[k], k == "DAGCTL_USER"
+				}
 			})
 	}()
 	waiting := `SELECT count(*) FROM information_schema.processlist WHERE db = DATABASE() AND info LIKE 'UPDATE dag_run%'`
