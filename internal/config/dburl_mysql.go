@@ -198,6 +198,18 @@ func (u *DBURL) mysqlTLS() (mysqlTLSOptions, error) {
 	}
 	o.verifyCA = o.mode == mysqlTLSVerifyCA || o.mode == mysqlTLSVerifyIdentity
 	o.checkHost = o.mode == mysqlTLSVerifyIdentity
+	// A certificate file that cannot be read is a mistake in the settings:
+	// say so now (exit 2), naming the option and the file, not at connect time.
+	for _, f := range []struct{ key, path string }{{"ssl_ca", o.ca}, {"ssl_cert", o.cert}, {"ssl_key", o.key}} {
+		if f.path == "" {
+			continue
+		}
+		if fh, err := os.Open(f.path); err != nil {
+			return o, invalidf("database URL %s: %s %s cannot be read: %v", u.redacted, f.key, f.path, errors.Unwrap(err))
+		} else {
+			fh.Close()
+		}
+	}
 	return o, nil
 }
 

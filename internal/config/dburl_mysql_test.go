@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +66,16 @@ func TestParseDBURLMySQLForms(t *testing.T) {
 }
 
 func TestMySQLTLSModes(t *testing.T) {
+	// The files must exist: an unreadable one is refused while parsing.
+	dir := t.TempDir()
+	var pairs []string
+	for _, f := range []string{"ca.pem", "c.pem", "k.pem"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		pairs = append(pairs, "=/"+f, "="+filepath.Join(dir, f))
+	}
+	certFiles := strings.NewReplacer(pairs...)
 	for raw, want := range map[string]string{
 		"mysql://u@h/d":                                                                        mysqlTLSPreferred,
 		"mysql://u@h/d?ssl_mode=required":                                                      mysqlTLSRequired,
@@ -76,6 +88,7 @@ func TestMySQLTLSModes(t *testing.T) {
 		"mysql+mysqldb://u@h/d?ssl_ca=/ca.pem&ssl_check_hostname=false":                        mysqlTLSVerifyCA,
 		"mysql://u@h/d?ssl_cert=/c.pem&ssl_key=/k.pem":                                         mysqlTLSRequired,
 	} {
+		raw = certFiles.Replace(raw)
 		u := mustParse(t, raw)
 		o, err := u.mysqlTLS()
 		if err != nil || o.mode != want {
