@@ -40,10 +40,10 @@ func TestBackfillGridAndWatch(t *testing.T) {
 		}
 
 		// --watch redraws until the context ends, then exits 0.
-		ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond) // the first frame waits for store.Open: room for it on a loaded machine
 		defer cancel()
 		r.Ctx = ctx
-		res := r.MustRun(t, 0, "runs", "grid", "--dag-id", "fx_daily_cron", "--watch", "--interval", "200ms")
+		res := r.MustRun(t, 0, "runs", "grid", "--dag-id", "fx_daily_cron", "--watch", "--interval", "100ms")
 		if n := strings.Count(res.Stdout, "\x1b[H\x1b[2J"); n < 2 {
 			t.Errorf("--watch drew %d frames:\n%q", n, res.Stdout)
 		}
