@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -191,40 +192,68 @@ func (s *Store) runWhere(f RunFilter) ([]string, []any) {
 
 // ListRuns returns one page of runs after f.AfterID in the order f.Sort, f.Desc.
 func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
-	q, args, err := s.listRunsQuery(ctx, f, true)
+	qs, err := s.listRunsQuery(ctx, f, true)
 	if err != nil {
 		return nil, err
 	}
-	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	var out []Run
+	for _, q := range qs {
+		sql := q.sql
+		if f.Limit > 0 {
+			sql += fmt.Sprintf(" LIMIT %d", f.Limit-len(out))
+		}
+		var rows []runRow
+		if err := s.scan(ctx, &rows, sql, q.args...); err != nil {
+			return nil, fmt.Errorf("list runs: %w", err)
+		}
+		out = append(out, s.toRuns(rows)...)
+		if f.Limit > 0 && len(out) >= f.Limit {
+			break
+		}
 	}
-	var rows []runRow
-	if err := s.scan(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
+	if out == nil {
+		out = []Run{}
 	}
-	return s.toRuns(rows), nil
+	return out, nil
 }
 
-// listRunsQuery is the SELECT of ListRuns and StreamRuns, without LIMIT.
-func (s *Store) listRunsQuery(ctx context.Context, f RunFilter, withConf bool) (string, []any, error) {
+// runQuery is one SELECT of a run list and its arguments.
+type runQuery struct {
+	sql  string
+	args []any
+}
+
+// listRunsQuery is the SELECT of ListRuns and StreamRuns, without LIMIT: one
+// query, or two whose rows follow each other (see keyset).
+func (s *Store) listRunsQuery(ctx context.Context, f RunFilter, withConf bool) ([]runQuery, error) {
 	col, err := s.sortColumn(f.Sort)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	where, args := s.runWhere(f)
-	cond, kargs, err := s.keyset(ctx, col, f.Desc, f.AfterID)
+	cond, kargs, nulls, err := s.keyset(ctx, col, f.Desc, f.AfterID)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	if cond != "" {
-		where = append(where, cond)
-		args = append(args, kargs...)
+	build := func(cond string, kargs []any, order string) runQuery {
+		w, a := where, args
+		if cond != "" {
+			w = append(slices.Clone(w), cond)
+			a = append(slices.Clone(a), kargs...)
+		}
+		q := s.runSelectCols(withConf)
+		if len(w) > 0 {
+			q += " WHERE " + strings.Join(w, " AND ")
+		}
+		return runQuery{q + order, a}
 	}
-	q := s.runSelectCols(withConf)
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	if nulls == "" {
+		return []runQuery{build(cond, kargs, s.orderBy(col, f.Desc, false))}, nil
 	}
-	return q + s.orderBy(col, f.Desc), args, nil
+	return []runQuery{
+		build(cond, kargs, s.orderBy(col, f.Desc, true)),
+		build(nulls, nil, " ORDER BY r.id ASC"),
+	}, nil
 }
 
 // FindRuns returns the runs with this run_id (in every DAG, or in dagID).
