@@ -22,6 +22,11 @@ const (
 // RunSorts lists the accepted RunFilter.Sort values.
 var RunSorts = []string{SortID, SortLogicalDate, SortStartDate, SortEndDate}
 
+// SortRunAfter orders by run_after, the date Airflow 3's grid orders by
+// (a run without a logical date still has one); where dag_run has no
+// run_after (2.x) it is the logical date. Not offered by runs list --sort.
+const SortRunAfter = "run_after"
+
 // sortColumn is the dag_run column behind a sort key ("" for id).
 func (s *Store) sortColumn(sort string) (string, error) {
 	switch sort {
@@ -33,6 +38,11 @@ func (s *Store) sortColumn(sort string) (string, error) {
 		return "r.start_date", nil
 	case SortEndDate:
 		return "r.end_date", nil
+	case SortRunAfter:
+		if s.schema.Has("dag_run", "run_after") {
+			return "r.run_after", nil
+		}
+		return "r." + s.schema.LogicalDateColumn(), nil
 	}
 	return "", apperr.Invalid("--sort: %q is not a sort key", sort)
 }
@@ -120,9 +130,10 @@ func (s *Store) keyset(ctx context.Context, col string, desc bool, afterID int64
 
 // sortNullable reports whether the sort column col can be NULL: start and
 // end dates always; the logical date only in Airflow 3 (logical_date is
-// nullable since 3.0, execution_date is NOT NULL in 2.x).
+// nullable since 3.0, execution_date is NOT NULL in 2.x); run_after never
+// (NOT NULL, airflow/models/dagrun.py).
 func (s *Store) sortNullable(col string) bool {
-	return col != "r.execution_date"
+	return col != "r.execution_date" && col != "r.run_after"
 }
 
 // Backfill sort keys (BackfillFilter.Sort).
