@@ -182,3 +182,22 @@ func TestRunsGridRunAfter(t *testing.T) {
 		}
 	})
 }
+
+// TestRunsGridRangeCap: a date range with more runs than the grid's cap
+// shows the newest 100 and says on stderr how many were left out.
+func TestRunsGridRangeCap(t *testing.T) {
+	forEach(t, []target{{dbtest.Postgres, "2.10.5"}, {dbtest.SQLite, "3.0.3"}}, func(t *testing.T, tg target) {
+		db := open(t, tg, dbtest.WithSampleDAGs())
+		r := runner(t, db)
+		r.MustRun(t, 0, "runs", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-01-01", "--end-date", "2024-04-12")
+		res := r.MustRun(t, 0, "runs", "grid", "--dag-id", "fx_daily_cron", "--start-date", "2024-01-01", "--end-date", "2024-12-31")
+		if !strings.Contains(res.Stderr, "103 runs") || !strings.Contains(res.Stderr, "3 older ones are left out") ||
+			!strings.Contains(res.Stdout, "100 runs") || !strings.Contains(res.Stdout, "01-04 ") || strings.Contains(res.Stdout, "01-03 ") {
+			t.Errorf("capped range:\nstdout:\n%s\nstderr:\n%s", res.Stdout, res.Stderr)
+		}
+		res = r.MustRun(t, 0, "runs", "grid", "--dag-id", "fx_daily_cron", "--start-date", "2024-01-04", "--end-date", "2024-12-31")
+		if res.Stderr != "" {
+			t.Errorf("exactly 100 runs: stderr %q", res.Stderr)
+		}
+	})
+}

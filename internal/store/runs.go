@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/dagctl/dagctl/internal/apperr"
 	"github.com/dagctl/dagctl/pkg/pickle"
 )
@@ -215,6 +217,21 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 		out = []Run{}
 	}
 	return out, nil
+}
+
+// CountRuns counts the runs matching f (f's keyset, order and limit do not apply).
+func (s *Store) CountRuns(ctx context.Context, f RunFilter) (int64, error) {
+	where, args := s.runWhere(f)
+	q := "SELECT COUNT(*) FROM dag_run r"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	var n int64
+	err := s.read(ctx, func(db *gorm.DB) error { return db.Raw(q, args...).Row().Scan(&n) })
+	if err != nil {
+		return 0, fmt.Errorf("count runs: %w", err)
+	}
+	return n, nil
 }
 
 // runQuery is one SELECT of a run list and its arguments.

@@ -158,6 +158,16 @@ func showGrid(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if filter.LogicalFrom != nil && len(runs) == MaxLimit {
+		n, err := st.CountRuns(ctx, filter)
+		if err != nil {
+			return err
+		}
+		if n > MaxLimit {
+			f.IO.Infof("note: %d runs of dag %q in %s..%s; the grid shows the newest %d, %d older ones are left out: narrow --start-date/--end-date to see them",
+				n, opts.DagID, opts.StartDate, opts.EndDate, MaxLimit, n-MaxLimit)
+		}
+	}
 	slices.Reverse(runs)
 	var taskIDs []string
 	mapped := map[string]bool{}
