@@ -265,7 +265,7 @@ func (s *Store) listRunsQuery(ctx context.Context, f RunFilter, withConf bool) (
 		return runQuery{q + order, a}
 	}
 	if nulls == "" {
-		return []runQuery{build(cond, kargs, s.orderBy(col, f.Desc, false))}, nil
+		return []runQuery{build(cond, kargs, s.orderBy(col, f.Desc, !s.sortNullable(col)))}, nil
 	}
 	return []runQuery{
 		build(cond, kargs, s.orderBy(col, f.Desc, true)),

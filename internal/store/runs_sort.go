@@ -52,8 +52,8 @@ func (s *Store) sortColumn(sort string) (string, error) {
 // ascending and before them descending, so that descending is exactly
 // ascending reversed, on every dialect (PostgreSQL does so by default, and
 // can then walk the (dag_id, logical_date) index either way).
-// nonNull: the WHERE clause already excludes NULL dates, so the plain order
-// lets MySQL and SQLite walk the index too.
+// nonNull: the column is NOT NULL or the WHERE clause excludes NULL dates,
+// so the plain order, which MySQL and SQLite can walk an index in, is right.
 func (s *Store) orderBy(col string, desc, nonNull bool) string {
 	dir := " ASC"
 	if desc {
