@@ -120,3 +120,68 @@ func rowsRead(t *testing.T, plan string) int {
 	}
 	return walk(top[0].Plan)
 }
+
+// TestKeysetPageIsIndexBoundedSQLite: on SQLite the page after a date is a
+// range search of the (dag_id, logical date) index, in index order (no
+// temporary B-tree to sort).
+func TestKeysetPageIsIndexBoundedSQLite(t *testing.T) {
+	for _, rel := range []string{"2.10.5", "3.0.3"} {
+		t.Run(rel, func(t *testing.T) {
+			db := dbtest.NewSQLite(t, rel, dbtest.WithSampleDAGs())
+			ctx := context.Background()
+			s, err := Open(ctx, OpenOptions{Dialect: DialectSQLite, DSN: db.DSN(), Redacted: db.Name, HostPort: db.Name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			col := s.Schema().LogicalDateColumn()
+			extra, extraVal := "", ""
+			if s.Schema().Major == 3 {
+				extra, extraVal = ", run_after", ", d"
+			}
+			db.SQL(t, `WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 2000),
+				t(n, d) AS (SELECT n, strftime('%Y-%m-%d %H:%M:%S.000000', '2000-01-01', '+' || n || ' hours') FROM g)
+				INSERT INTO dag_run (dag_id, run_id, `+col+`, state, run_type, data_interval_start, data_interval_end,
+					clear_number, log_template_id, updated_at`+extra+`)
+				SELECT 'fx_daily_cron', 'scheduled__' || n, d, 'success', 'scheduled', d, d, 0,
+					(SELECT max(id) FROM log_template), d`+extraVal+` FROM t`)
+			db.SQL(t, "ANALYZE")
+			mid := db.ScalarInt(t, "SELECT id FROM dag_run WHERE run_id = 'scheduled__1000'")
+			for _, desc := range []bool{false, true} {
+				qs, err := s.listRunsQuery(ctx, RunFilter{DagID: "fx_daily_cron", Sort: SortLogicalDate, Desc: desc, AfterID: mid}, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var details []string
+				err = s.read(ctx, func(db *gorm.DB) error {
+					rows, err := db.Raw("EXPLAIN QUERY PLAN "+qs[0].sql+" LIMIT 100", qs[0].args...).Rows()
+					if err != nil {
+						return err
+					}
+					defer rows.Close()
+					for rows.Next() {
+						var id, parent, unused int
+						var detail string
+						if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+							return err
+						}
+						details = append(details, detail)
+					}
+					return rows.Err()
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				plan := strings.Join(details, "; ")
+				t.Logf("desc=%v: %s", desc, plan)
+				bound := col + ">?"
+				if desc {
+					bound = col + "<?"
+				}
+				if !strings.Contains(plan, bound) || strings.Contains(plan, "TEMP B-TREE") {
+					t.Errorf("desc=%v: plan %q, want an index range on %s in index order\n%s", desc, plan, bound, qs[0].sql)
+				}
+			}
+		})
+	}
+}
