@@ -2,8 +2,10 @@ package integration
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dagctl/dagctl/internal/cli/runs/grid"
 	"github.com/dagctl/dagctl/internal/store/dbtest"
@@ -143,5 +145,59 @@ func TestRunsGrid(t *testing.T) {
 		r.MustRun(t, 3, "runs", "grid", "--dag-id", "nope")
 		r.MustRun(t, 2, "runs", "grid")
 		r.MustRun(t, 2, "runs", "grid", "--dag-id", "fx_daily_cron", "--watch")
+	})
+}
+
+// TestRunsGridRunAfter: on Airflow 3 the grid orders runs by run_after, as
+// Airflow's does, so a run without a logical date (asset-triggered) takes
+// its place in time, labelled by its run_after, not "-" at the newest end.
+func TestRunsGridRunAfter(t *testing.T) {
+	forEach(t, []target{{dbtest.Postgres, "3.0.3"}, {dbtest.SQLite, "3.0.3"}}, func(t *testing.T, tg target) {
+		db := open(t, tg, dbtest.WithSampleDAGs())
+		r := runner(t, db)
+		gridDAG(t, db)
+		r.MustRun(t, 0, "runs", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-01-01", "--end-date", "2024-01-07")
+		run := func(day int) string { return q("manual_%07d_2024-01-%02dT00:00:00+00:00", day, day) }
+		// A manual run's run_after is its logical date: 01-01 … 01-07.
+		db.SQL(t, "UPDATE dag_run SET logical_date = NULL, run_after = ? WHERE run_id = ?",
+			time.Date(2024, 1, 5, 12, 0, 0, 0, time.UTC), run(3))
+		var v grid.View
+		r.JSON(t, &v, "runs", "grid", "--dag-id", "fx_daily_cron")
+		var got []string
+		for _, c := range v.Runs {
+			got = append(got, c.RunID)
+		}
+		if want := []string{run(1), run(2), run(4), run(5), run(3), run(6), run(7)}; !slices.Equal(got, want) {
+			t.Errorf("columns = %v, want %v", got, want)
+		}
+		pipe := r.MustRun(t, 0, "runs", "grid", "--dag-id", "fx_daily_cron")
+		if !strings.Contains(pipe.Stdout, "01-05T00:00  01-05T12:00  01-06T00:00") || strings.Contains(pipe.Stdout, " - ") {
+			t.Errorf("labels:\n%s", pipe.Stdout)
+		}
+		// --limit keeps the newest by run_after: the run without a logical
+		// date is not among the newest two.
+		r.JSON(t, &v, "runs", "grid", "--dag-id", "fx_daily_cron", "--limit", "2")
+		if len(v.Runs) != 2 || v.Runs[0].RunID != run(6) || v.Runs[1].RunID != run(7) {
+			t.Errorf("--limit 2 = %+v", v.Runs)
+		}
+	})
+}
+
+// TestRunsGridRangeCap: a date range with more runs than the grid's cap
+// shows the newest 100 and says on stderr how many were left out.
+func TestRunsGridRangeCap(t *testing.T) {
+	forEach(t, []target{{dbtest.Postgres, "2.10.5"}, {dbtest.SQLite, "3.0.3"}}, func(t *testing.T, tg target) {
+		db := open(t, tg, dbtest.WithSampleDAGs())
+		r := runner(t, db)
+		r.MustRun(t, 0, "runs", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-01-01", "--end-date", "2024-04-12")
+		res := r.MustRun(t, 0, "runs", "grid", "--dag-id", "fx_daily_cron", "--start-date", "2024-01-01", "--end-date", "2024-12-31")
+		if !strings.Contains(res.Stderr, "103 runs") || !strings.Contains(res.Stderr, "3 older ones are left out") ||
+			!strings.Contains(res.Stdout, "100 runs") || !strings.Contains(res.Stdout, "01-04 ") || strings.Contains(res.Stdout, "01-03 ") {
+			t.Errorf("capped range:\nstdout:\n%s\nstderr:\n%s", res.Stdout, res.Stderr)
+		}
+		res = r.MustRun(t, 0, "runs", "grid", "--dag-id", "fx_daily_cron", "--start-date", "2024-01-04", "--end-date", "2024-12-31")
+		if res.Stderr != "" {
+			t.Errorf("exactly 100 runs: stderr %q", res.Stderr)
+		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dagctl/dagctl/internal/store/dbtest"
 )
@@ -81,10 +82,36 @@ func TestJQAndTemplate(t *testing.T) {
 		step("backfill", "cancel", id, "--jq", `.state`)
 		step("backfill", "list", "--include-deleted", "--sort", "start_date", "--desc", "--jq", `map(.state)`)
 		step("runs", "grid", "--dag-id", "fx_daily_cron", "--limit", "3", "--jq", `[.runs[].logical_date, (.tasks | map(.task_id) | join(">"))]`)
+		// The verbs of issue 15.
+		step("dags", "pause", "fx_daily_cron", "--jq", `.[] | "\(.dag_id) \(.is_paused_before) -> \(.is_paused) changed=\(.changed)"`)
+		step("dags", "unpause", "fx_daily_cron", "--template", `{{range .}}{{.dag_id}} paused={{.is_paused}}{{"\n"}}{{end}}`)
+		step("runs", "set-state", "manual_0000002_2024-01-02T00:00:00+00:00", "--dag-id", "fx_daily_cron", "--state", "failed",
+			"--jq", `"\(.run_id): \(.previous_state) -> \(.state) dry_run=\(.dry_run)"`)
+		nTI := 0
+		insertTI(t, db, tg, &nTI, "manual_0000002_2024-01-02T00:00:00+00:00", "work", -1, "failed")
+		step("runs", "clear", "manual_0000002_2024-01-02T00:00:00+00:00", "--dag-id", "fx_daily_cron",
+			"--template", `{{range .runs}}{{.run_id}} {{.state}}{{range .task_instances}} {{.task_id}}:{{.state}}{{end}}{{"\n"}}{{end}}`)
+		later := fixedNow.Add(time.Hour)
+		r.Now = func() time.Time { return later }
+		id2 := strings.TrimSpace(r.MustRun(t, 0, "backfill", "create", "--dag-id", "fx_daily_cron",
+			"--start-date", "2024-03-01", "--end-date", "2024-03-02", "-o", "name").Stdout)
+		for range 3 {
+			finishRuns(t, db, "fx_daily_cron", "failed")
+			r.MustRun(t, 0, "backfill", "reconcile")
+		}
+		step("backfill", "retry", id2, "--jq", `{dry_run, retried: (.retried_runs | length), state}`)
+		for range 3 {
+			finishRuns(t, db, "fx_daily_cron", "success")
+			r.MustRun(t, 0, "backfill", "reconcile")
+		}
+		step("backfill", "wait", id2, "--interval", "1ms", "--template", `{{.state}} {{.progress.success}}/{{.progress.total}}{{"\n"}}`)
+		step("backfill", "delete", id2, "--jq", `[.state, .deleted] | join(" ")`)
+		tmp := t.TempDir()
+		step("sandbox", "init", filepath.Join(tmp, "sandbox.db"), "--jq", `{release, dags}`)
 		step("doctor", "--jq", `{airflow_major, dags, runs}`)
 		step("config", "view", "--jq", `.[] | select(.key == "default_timezone") | .value`)
 		step("version", "--jq", `keys`)
-		golden(t, "scripting."+fam+".txt", out.String())
+		golden(t, "scripting."+fam+".txt", strings.ReplaceAll(out.String(), tmp, "$TMP"))
 
 		// Errors: a parse error and a run-time error both exit 2 naming the expression.
 		for _, c := range [][]string{

@@ -31,6 +31,17 @@ func TestBackfillGridAndWatch(t *testing.T) {
 		if !strings.Contains(tty.Stdout, "\x1b[38;2;0;128;0m■") || !strings.Contains(tty.Stdout, "success") {
 			t.Errorf("strip on a terminal has no colours or legend:\n%s", tty.Stdout)
 		}
+		// --grid --runs: the strip, then the runs table (on a terminal and in a pipe).
+		for _, term := range []bool{true, false} {
+			r.TTY = term
+			both := r.MustRun(t, 0, "backfill", "get", id, "--grid", "--runs")
+			if !strings.HasPrefix(both.Stdout, strings.SplitN(map[bool]string{true: tty.Stdout, false: strip.Stdout}[term], "\n", 2)[0]) ||
+				!strings.Contains(both.Stdout, "progress: ") || !strings.Contains(both.Stdout, "2024-01-04T00:00:00+00:00") ||
+				(term && !strings.Contains(both.Stdout, "LOGICAL_DATE")) {
+				t.Errorf("--grid --runs (terminal %v):\n%s", term, both.Stdout)
+			}
+		}
+		r.TTY = true
 		// --runs: the fields, a blank line, then one table of runs with its own header.
 		runs := r.MustRun(t, 0, "backfill", "get", id, "--runs")
 		parts := strings.SplitN(runs.Stdout, "\n\n", 2)

@@ -19,7 +19,8 @@ import (
 const TemplateHelp = `Go text/template over the same data, with helpers:
   json VALUE           VALUE as compact JSON
   join SEP LIST        LIST's items joined by SEP
-  timefmt LAYOUT TIME  an RFC 3339 TIME in a Go layout (e.g. "2006-01-02"), empty for null`
+  timefmt LAYOUT TIME  an RFC 3339 TIME in a Go layout (e.g. "2006-01-02"), empty for null
+Numbers are integers or floats, so {{if gt .id 3}} compares (a float with 1.5, not 1).`
 
 // Filter is a compiled --jq expression or --template: it replaces the JSON
 // that -o json prints with what the expression makes of it.
@@ -148,7 +149,7 @@ func (f *Filter) ApplyJSON(w io.Writer, doc []byte) error {
 
 func (f *Filter) apply(w io.Writer, v any) error {
 	if f.tmpl != nil {
-		if err := f.tmpl.Execute(w, v); err != nil {
+		if err := f.tmpl.Execute(w, plainNumbers(v)); err != nil {
 			return apperr.Invalid("--template %q: %v", f.expr, err)
 		}
 		return nil

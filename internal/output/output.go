@@ -144,7 +144,7 @@ func writeYAML(io *iostreams.IOStreams, v any) error {
 	if err := dec.Decode(&generic); err != nil {
 		return fmt.Errorf("encode yaml: %w", err)
 	}
-	out, err := yaml.Marshal(numbersToYAML(generic))
+	out, err := yaml.Marshal(plainNumbers(generic))
 	if err != nil {
 		return fmt.Errorf("encode yaml: %w", err)
 	}
@@ -152,17 +152,19 @@ func writeYAML(io *iostreams.IOStreams, v any) error {
 	return err
 }
 
-// numbersToYAML turns json.Number into int64 or float64 so yaml prints them as numbers.
-func numbersToYAML(v any) any {
+// plainNumbers turns json.Number into int64 or float64 (in place), so that
+// yaml prints them as numbers and templates can compare them (text/template's
+// gt and friends know no json.Number).
+func plainNumbers(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, x := range t {
-			t[k] = numbersToYAML(x)
+			t[k] = plainNumbers(x)
 		}
 		return t
 	case []any:
 		for i, x := range t {
-			t[i] = numbersToYAML(x)
+			t[i] = plainNumbers(x)
 		}
 		return t
 	case json.Number:

@@ -101,3 +101,24 @@ func TestStream(t *testing.T) {
 		t.Errorf("streamed json = %q (%v)", out.String(), err)
 	}
 }
+
+// TestTemplateComparesNumbers: numbers reach a template as int64/float64,
+// so gt/lt/eq work on them, and they print as -o json prints them.
+func TestTemplateComparesNumbers(t *testing.T) {
+	f, err := CompileTemplate(`{{range .}}{{if gt .id 3}}{{.id}} {{.run_id}} {{.ratio}}{{if lt .ratio 1.0}} low{{end}}{{"\n"}}{{end}}{{end}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []map[string]any{
+		{"id": 2, "run_id": "a", "ratio": 0.5},
+		{"id": 4, "run_id": "b", "ratio": 0.25},
+		{"id": 12345678901, "run_id": "c", "ratio": 2.5},
+	}
+	var out strings.Builder
+	if err := f.Apply(&out, data); err != nil {
+		t.Fatal(err)
+	}
+	if want := "4 b 0.25 low\n12345678901 c 2.5\n"; out.String() != want {
+		t.Errorf("template = %q, want %q", out.String(), want)
+	}
+}

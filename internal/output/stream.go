@@ -100,7 +100,7 @@ func (s *Stream) Item(data any, row []string, name string) error {
 		if err := dec.Decode(&generic); err != nil {
 			return err
 		}
-		out, err := yaml.Marshal([]any{numbersToYAML(generic)})
+		out, err := yaml.Marshal([]any{plainNumbers(generic)})
 		if err != nil {
 			return err
 		}

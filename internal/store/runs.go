@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/dagctl/dagctl/internal/apperr"
 	"github.com/dagctl/dagctl/pkg/pickle"
@@ -191,40 +194,83 @@ func (s *Store) runWhere(f RunFilter) ([]string, []any) {
 
 // ListRuns returns one page of runs after f.AfterID in the order f.Sort, f.Desc.
 func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
-	q, args, err := s.listRunsQuery(ctx, f, true)
+	qs, err := s.listRunsQuery(ctx, f, true)
 	if err != nil {
 		return nil, err
 	}
-	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	var out []Run
+	for _, q := range qs {
+		sql := q.sql
+		if f.Limit > 0 {
+			sql += fmt.Sprintf(" LIMIT %d", f.Limit-len(out))
+		}
+		var rows []runRow
+		if err := s.scan(ctx, &rows, sql, q.args...); err != nil {
+			return nil, fmt.Errorf("list runs: %w", err)
+		}
+		out = append(out, s.toRuns(rows)...)
+		if f.Limit > 0 && len(out) >= f.Limit {
+			break
+		}
 	}
-	var rows []runRow
-	if err := s.scan(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
+	if out == nil {
+		out = []Run{}
 	}
-	return s.toRuns(rows), nil
+	return out, nil
 }
 
-// listRunsQuery is the SELECT of ListRuns and StreamRuns, without LIMIT.
-func (s *Store) listRunsQuery(ctx context.Context, f RunFilter, withConf bool) (string, []any, error) {
-	col, err := s.sortColumn(f.Sort)
-	if err != nil {
-		return "", nil, err
-	}
+// CountRuns counts the runs matching f (f's keyset, order and limit do not apply).
+func (s *Store) CountRuns(ctx context.Context, f RunFilter) (int64, error) {
 	where, args := s.runWhere(f)
-	cond, kargs, err := s.keyset(ctx, col, f.Desc, f.AfterID)
-	if err != nil {
-		return "", nil, err
-	}
-	if cond != "" {
-		where = append(where, cond)
-		args = append(args, kargs...)
-	}
-	q := s.runSelectCols(withConf)
+	q := "SELECT COUNT(*) FROM dag_run r"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	return q + s.orderBy(col, f.Desc), args, nil
+	var n int64
+	err := s.read(ctx, func(db *gorm.DB) error { return db.Raw(q, args...).Row().Scan(&n) })
+	if err != nil {
+		return 0, fmt.Errorf("count runs: %w", err)
+	}
+	return n, nil
+}
+
+// runQuery is one SELECT of a run list and its arguments.
+type runQuery struct {
+	sql  string
+	args []any
+}
+
+// listRunsQuery is the SELECT of ListRuns and StreamRuns, without LIMIT: one
+// query, or two whose rows follow each other (see keyset).
+func (s *Store) listRunsQuery(ctx context.Context, f RunFilter, withConf bool) ([]runQuery, error) {
+	col, err := s.sortColumn(f.Sort)
+	if err != nil {
+		return nil, err
+	}
+	where, args := s.runWhere(f)
+	cond, kargs, nulls, err := s.keyset(ctx, col, f.Desc, f.AfterID)
+	if err != nil {
+		return nil, err
+	}
+	build := func(cond string, kargs []any, order string) runQuery {
+		w, a := where, args
+		if cond != "" {
+			w = append(slices.Clone(w), cond)
+			a = append(slices.Clone(a), kargs...)
+		}
+		q := s.runSelectCols(withConf)
+		if len(w) > 0 {
+			q += " WHERE " + strings.Join(w, " AND ")
+		}
+		return runQuery{q + order, a}
+	}
+	if nulls == "" {
+		return []runQuery{build(cond, kargs, s.orderBy(col, f.Desc, !s.sortNullable(col)))}, nil
+	}
+	return []runQuery{
+		build(cond, kargs, s.orderBy(col, f.Desc, true)),
+		build(nulls, nil, " ORDER BY r.id ASC"),
+	}, nil
 }
 
 // FindRuns returns the runs with this run_id (in every DAG, or in dagID).

@@ -18,14 +18,25 @@ import (
 // for the next row (copy what you keep). withConf false neither reads nor
 // decodes conf (table, csv and name output do not show it); Conf is nil then.
 func (s *Store) StreamRuns(ctx context.Context, f RunFilter, withConf bool, fn func(*Run) error) error {
-	f.Limit = 0
-	q, args, err := s.listRunsQuery(ctx, f, withConf)
+	qs, err := s.listRunsQuery(ctx, f, withConf)
 	if err != nil {
 		return err
 	}
-	if s.dialect == DialectPostgres {
-		return s.streamRunsPgx(ctx, q, args, withConf, fn)
+	for _, q := range qs {
+		if s.dialect == DialectPostgres {
+			err = s.streamRunsPgx(ctx, q.sql, q.args, withConf, fn)
+		} else {
+			err = s.streamRuns(ctx, q.sql, q.args, withConf, fn)
+		}
+		if err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// streamRuns reads the rows of one query through database/sql.
+func (s *Store) streamRuns(ctx context.Context, q string, args []any, withConf bool, fn func(*Run) error) error {
 	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return fmt.Errorf("list runs: %w", err)

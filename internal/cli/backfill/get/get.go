@@ -34,7 +34,8 @@ logical date's run id, state and skip reason (a second table; "runs" in JSON).
 --grid draws the logical dates as a calendar strip, one cell per date coloured
 by its run's state (Airflow's colours on a terminal, letters in a pipe or with
 NO_COLOR/--no-color: S success, F failed, R running, Q queued, . planned,
-K skipped), with the progress counts; in JSON it adds the runs as --runs does.`,
+K skipped), with the progress counts, and with --runs the runs table below it;
+in JSON it adds the runs as --runs does.`,
 		Example: `  dagctl backfill get etl_backfill_20240601_120000
   dagctl backfill get etl_backfill_20240601_120000 --runs -o json
   dagctl backfill get etl_backfill_20240601_120000 --grid --watch`,
@@ -75,7 +76,14 @@ func getBackfill(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		return err
 	}
 	if opts.Grid && outOpts.Format == output.Table && outOpts.Filter == nil {
-		return output.WriteStrip(f.IO, Strip(v))
+		if err := output.WriteStrip(f.IO, Strip(v)); err != nil || !opts.Runs {
+			return err
+		}
+		// --runs too: the runs table below the strip, as below the object table.
+		if _, err := f.IO.Out.Write([]byte("\n")); err != nil {
+			return err
+		}
+		return f.Print(output.Result{Data: v.Runs, Table: func() output.Rows { return shared.RunRows(v.Runs) }})
 	}
 	return f.Print(shared.One(v))
 }

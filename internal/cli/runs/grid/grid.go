@@ -37,7 +37,8 @@ func NewCmdGrid(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 		Use:   "grid",
 		Short: "Show a DAG's runs × tasks coloured by state, like Airflow's grid view",
 		Long: `Show a DAG's runs as columns (oldest left, newest right, labelled by logical
-date) and its tasks as rows (upstream tasks first, in the order of the
+date; on Airflow 3 ordered by run_after as Airflow's grid is, and a run with no
+logical date labelled by its run_after) and its tasks as rows (upstream tasks first, in the order of the
 serialized DAG), each cell the task instance's state: Airflow's colours on a
 terminal, with a legend; one letter per state in a pipe, with NO_COLOR or
 --no-color. The row "run" is the run's own state. A mapped task is one cell:
@@ -45,8 +46,10 @@ the most urgent state among its instances (Airflow's grid priority, the order
 of the table below), then succeeded/total instances. A task with no task
 instance yet is shown as no status.
 
-The last --limit runs by logical date (default 10), or every run with a
-logical date in --start-date..--end-date (inclusive, at most 100).
+The newest --limit runs (default 10; by run_after on Airflow 3, by logical
+date on Airflow 2), or the runs with a logical date in
+--start-date..--end-date (inclusive; the newest 100 when more match, with a
+note on stderr).
 -o json gives the same matrix as data.
 
 Letters and colours (airflow/utils/state.py):
@@ -82,7 +85,7 @@ Letters and colours (airflow/utils/state.py):
 	fl.StringVar(&opts.DagID, "dag-id", "", "the DAG (required)")
 	fl.StringVar(&opts.StartDate, "start-date", "", "with --end-date: runs with a logical date from this date")
 	fl.StringVar(&opts.EndDate, "end-date", "", "with --start-date: runs with a logical date up to this date (inclusive)")
-	fl.IntVar(&opts.Limit, "limit", 10, "the newest N runs by logical date, at most 100")
+	fl.IntVar(&opts.Limit, "limit", 10, "the newest N runs (by run_after on Airflow 3, logical date on 2), at most 100")
 	cmdutil.AddWatchFlags(cmd, &opts.Watch)
 	cmdutil.RegisterDagCompletion(f, cmd, "dag-id")
 	return cmd
@@ -92,7 +95,17 @@ Letters and colours (airflow/utils/state.py):
 type RunView struct {
 	RunID       string  `json:"run_id"`
 	LogicalDate *string `json:"logical_date"`
-	State       string  `json:"state"`
+	// RunAfter is null on Airflow 2.
+	RunAfter *string `json:"run_after"`
+	State    string  `json:"state"`
+}
+
+// label is the date a column is labelled by: the logical date, else run_after.
+func (r RunView) label() *string {
+	if r.LogicalDate != nil {
+		return r.LogicalDate
+	}
+	return r.RunAfter
 }
 
 // CellView is one task instance (or the instances of a mapped task).
@@ -130,7 +143,10 @@ func showGrid(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if _, err := st.GetDAG(ctx, opts.DagID); err != nil {
 		return err
 	}
-	filter := store.RunFilter{DagID: opts.DagID, Sort: store.SortLogicalDate, Desc: true, Limit: opts.Limit}
+	// Airflow 3's grid orders runs by run_after (airflow/api_fastapi/core_api/
+	// routes/ui/grid.py), which every run has; SortRunAfter is the logical
+	// date on 2.x.
+	filter := store.RunFilter{DagID: opts.DagID, Sort: store.SortRunAfter, Desc: true, Limit: opts.Limit}
 	if opts.StartDate != "" {
 		from, to, err := f.ParseRange(ctx, opts.StartDate, opts.EndDate)
 		if err != nil {
@@ -141,6 +157,16 @@ func showGrid(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	runs, err := st.ListRuns(ctx, filter)
 	if err != nil {
 		return err
+	}
+	if filter.LogicalFrom != nil && len(runs) == MaxLimit {
+		n, err := st.CountRuns(ctx, filter)
+		if err != nil {
+			return err
+		}
+		if n > MaxLimit {
+			f.IO.Infof("note: %d runs of dag %q in %s..%s; the grid shows the newest %d, %d older ones are left out: narrow --start-date/--end-date to see them",
+				n, opts.DagID, opts.StartDate, opts.EndDate, MaxLimit, n-MaxLimit)
+		}
 	}
 	slices.Reverse(runs)
 	var taskIDs []string
@@ -181,7 +207,8 @@ func Build(dagID string, runs []store.Run, taskIDs []string, mapped map[string]b
 	v := View{DagID: dagID, Runs: []RunView{}, Tasks: []TaskView{}}
 	for i, r := range runs {
 		col[r.RunID] = i
-		v.Runs = append(v.Runs, RunView{RunID: r.RunID, LogicalDate: output.TimeStr(r.LogicalDate), State: r.State})
+		v.Runs = append(v.Runs, RunView{RunID: r.RunID, LogicalDate: output.TimeStr(r.LogicalDate),
+			RunAfter: output.TimeStr(r.RunAfter), State: r.State})
 	}
 	order := slices.Clone(taskIDs)
 	known := map[string]bool{}
@@ -269,8 +296,8 @@ func strOrNil(s string) *string {
 // picture turns the view into the drawing.
 func picture(v View) output.Grid {
 	g := output.Grid{Title: fmt.Sprintf("dag %s: %d runs × %d tasks", v.DagID, len(v.Runs), len(v.Tasks))}
-	if n := len(v.Runs); n > 0 && v.Runs[0].LogicalDate != nil && v.Runs[n-1].LogicalDate != nil {
-		g.Title += ", " + *v.Runs[0].LogicalDate + " … " + *v.Runs[n-1].LogicalDate
+	if n := len(v.Runs); n > 0 && v.Runs[0].label() != nil && v.Runs[n-1].label() != nil {
+		g.Title += ", " + *v.Runs[0].label() + " … " + *v.Runs[n-1].label()
 	}
 	g.Labels = labels(v.Runs)
 	for _, r := range v.Runs {
@@ -299,10 +326,10 @@ func labels(runs []RunView) []string {
 	times := make([]*time.Time, len(runs))
 	midnight, oneYear := true, true
 	for i, r := range runs {
-		if r.LogicalDate == nil {
+		if r.label() == nil {
 			continue
 		}
-		t, err := time.Parse(time.RFC3339Nano, *r.LogicalDate)
+		t, err := time.Parse(time.RFC3339Nano, *r.label())
 		if err != nil {
 			continue
 		}

@@ -54,7 +54,9 @@ come after the dated ones (before them with --desc).
 
 --start ID returns the runs after the run with that id in the chosen order
 (keyset paging: pass the last id of a page to get the next page); --limit is 50
-by default and at most 100; --all streams every matching run through one query.
+by default and at most 100; --all streams every matching run through one query,
+and --jq/--template then apply to each run as it comes, as the one-element list
+[run] (so .[] expressions work unchanged; length is 1, not the count).
 With --dag-id, --sort logical_date follows Airflow's (dag_id, logical_date)
 index.
 
@@ -113,7 +115,7 @@ ordinary characters.`,
 	fl.StringVar(&opts.Sort, "sort", store.SortID, "order by id|logical_date|start_date|end_date (ties in id order)")
 	fl.BoolVar(&opts.Desc, "desc", false, "newest first (reverse the order)")
 	fl.IntVar(&opts.Limit, "limit", 50, "page size, at most 100")
-	fl.BoolVar(&opts.All, "all", false, "stream every matching run, page by page")
+	fl.BoolVar(&opts.All, "all", false, "stream every matching run through one query (--jq/--template apply per run)")
 	cmdutil.AddWatchFlags(cmd, &opts.Watch)
 	cmdutil.RegisterDagCompletion(f, cmd, "dag-id")
 	cmdutil.RegisterValuesCompletion(cmd, "state", RunStates...)
