@@ -76,7 +76,9 @@ Select runs by RUN_ID..., or with --start-date/--end-date (logical dates, both
 ends inclusive) and optionally --state. Narrow the task instances with
 --task-regex (searched in the task id, as Airflow 2's -t; anchor with ^...$),
 --downstream/--upstream (also the matched tasks' relatives in the DAG's task
-graph) and --only-failed (failed and upstream_failed). --dry-run prints exactly
+graph) and --only-failed (failed and upstream_failed). The matched tasks'
+setup tasks and their teardowns come along, as in Airflow's partial_subset
+(also without --upstream). --dry-run prints exactly
 what would be cleared. Each run is printed with the task instances cleared in
 it; nothing to clear exits 0 with a note. Needs can_edit on the DAG; one audit
 row is written to Airflow's log table.`,
