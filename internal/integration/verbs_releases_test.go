@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"maps"
 	"slices"
 	"testing"
 
@@ -43,9 +44,23 @@ func TestPauseAndSetStateOnEveryRelease(t *testing.T) {
 			runCols, runVals = runCols+", run_after", runVals+", '2024-03-01 00:00:00'"
 		}
 		db.SQL(t, "INSERT INTO dag_run ("+runCols+") VALUES ("+runVals+")", runID)
-		for i, ti := range [][2]any{{"work", "running"}, {"end", nil}} {
-			tc, tv := "task_id, dag_id, run_id, map_index, pool, pool_slots, state, try_number, max_tries, start_date", "?, 'fx_hand', ?, -1, 'default_pool', 1, ?, ?, 0, ?"
-			args := []any{ti[0], runID, ti[1], 1 - i, map[bool]any{true: "2026-11-23 11:00:01", false: nil}[i == 0]}
+		// "fan" is mapped: map index 0 runs, 1 succeeded, 2 has not started.
+		tis := []struct {
+			task     string
+			mapIndex int
+			state    any
+			try      int
+			start    any
+		}{
+			{"work", -1, "running", 1, "2026-11-23 11:00:01"},
+			{"end", -1, nil, 0, nil},
+			{"fan", 0, "running", 1, "2026-11-23 11:00:02"},
+			{"fan", 1, "success", 1, "2026-11-23 11:00:02"},
+			{"fan", 2, nil, 0, nil},
+		}
+		for i, ti := range tis {
+			tc, tv := "task_id, dag_id, run_id, map_index, pool, pool_slots, state, try_number, max_tries, start_date", "?, 'fx_hand', ?, ?, 'default_pool', 1, ?, ?, 0, ?"
+			args := []any{ti.task, runID, ti.mapIndex, ti.state, ti.try, ti.start}
 			if tg.Major() == 3 {
 				tc, tv = "id, "+tc, "?, "+tv
 				args = append([]any{q("01939a1e-0000-7000-8000-00000000020%d", i)}, args...)
@@ -59,15 +74,21 @@ func TestPauseAndSetStateOnEveryRelease(t *testing.T) {
 		}
 		var res setstate.Result
 		r.JSON(t, &res, "runs", "set-state", runID, "--dag-id", "fx_hand", "--state", "failed")
-		if res.PreviousState != "running" || res.State != "failed" || len(res.TaskInstances) != 2 {
+		if res.PreviousState != "running" || res.State != "failed" || len(res.TaskInstances) != 5 {
 			t.Errorf("set-state failed: %+v", res)
 		}
 		got := map[string]string{}
-		for _, row := range db.QueryRows(t, "SELECT task_id, state FROM task_instance") {
-			got[text(row[0])] = text(row[1])
+		for _, row := range db.QueryRows(t, "SELECT task_id, map_index, state FROM task_instance") {
+			got[text(row[0])+"/"+text(row[1])] = text(row[2])
 		}
-		if got["work"] != "failed" || got["end"] != "skipped" {
-			t.Errorf("task instances after set-state failed: %v, want work failed, end skipped", got)
+		// set_dag_run_state_to_failed fails every instance of a task with a
+		// running one (mark_tasks.py): fan's finished and pending map indexes too.
+		want := map[string]string{"work/-1": "failed", "end/-1": "skipped", "fan/0": "failed", "fan/1": "failed", "fan/2": "failed"}
+		if !maps.Equal(got, want) {
+			t.Errorf("task instances after set-state failed: %v, want %v", got, want)
+		}
+		if n := db.ScalarInt(t, "SELECT count(*) FROM task_instance WHERE end_date IS NULL OR start_date IS NULL"); n != 0 {
+			t.Errorf("%d task instances without start_date or end_date after set-state failed", n)
 		}
 		if db.Scalar(t, "SELECT end_date FROM dag_run WHERE id = 1") == nil {
 			t.Error("run marked failed has no end_date")
