@@ -62,7 +62,7 @@ func Retry(ctx context.Context, st *store.Store, id, user string, dryRun bool) (
 			res.Summary = Summarize(*b, runs, tx.Now)
 			return errDryRun
 		}
-		retries, err := taskRetries(tx, b.DagID)
+		def, err := serializedDAG(tx, b.DagID)
 		if err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func Retry(ctx context.Context, st *store.Store, id, user string, dryRun bool) (
 			} else if other != 0 {
 				return apperr.Conflict("backfill retry: dag %q has another running Airflow backfill (#%d); Airflow allows one per DAG", b.DagID, other)
 			}
-			if _, err := tx.ClearRuns(store.ClearRunsRequest{DagID: b.DagID, RunIDs: res.Failed, Retries: retries}); err != nil {
+			if _, err := tx.ClearRuns(clearRequest(def, b.DagID, res.Failed)); err != nil {
 				return err
 			}
 			res.Cleared = res.Failed

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/dagctl/dagctl/internal/cli/backfill/retry"
@@ -117,5 +118,38 @@ func TestBackfillCancelTerminate(t *testing.T) {
 			t.Errorf("%d audit rows, want 1", n)
 		}
 		r.MustRun(t, 5, "backfill", "retry", b.BackfillDagID) // cancelled
+	})
+}
+
+// On Airflow 3, backfill retry clears as runs clear does: a DAG with
+// disable_bundle_versioning keeps its runs' bundle_version (clear_task_instances).
+func TestBackfillRetryKeepsBundleVersion(t *testing.T) {
+	forEach(t, []target{{dbtest.Postgres, "3.0.3"}, {dbtest.SQLite, "3.0.3"}}, func(t *testing.T, tg target) {
+		db := open(t, tg, dbtest.WithSampleDAGs())
+		raw := db.ScalarString(t, "SELECT data FROM serialized_dag WHERE dag_id = 'fx_daily_cron'")
+		var doc map[string]any
+		if err := jsonUnmarshal(raw, &doc); err != nil {
+			t.Fatal(err)
+		}
+		doc["dag"].(map[string]any)["disable_bundle_versioning"] = true
+		data, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SQL(t, "UPDATE serialized_dag SET data = ? WHERE dag_id = 'fx_daily_cron'", string(data))
+		r := runner(t, db)
+		b := createBackfill(t, r, "--dag-id", "fx_daily_cron", "--start-date", "2024-02-01", "--end-date", "2024-02-02")
+		db.SQL(t, "UPDATE dag_run SET bundle_version = 'v1' WHERE dag_id = 'fx_daily_cron'")
+		db.SQL(t, "UPDATE dag SET bundle_version = 'v42' WHERE dag_id = 'fx_daily_cron'")
+		finishRuns(t, db, "fx_daily_cron", "failed")
+		r.MustRun(t, 0, "backfill", "reconcile")
+		var res retry.Result
+		r.JSON(t, &res, "backfill", "retry", b.BackfillDagID)
+		if len(res.ClearedRuns) != 2 {
+			t.Fatalf("retry: %+v", res)
+		}
+		if n := db.ScalarInt(t, "SELECT count(*) FROM dag_run WHERE dag_id = 'fx_daily_cron' AND state = 'queued' AND bundle_version = 'v1'"); n != 2 {
+			t.Errorf("%d re-queued runs kept bundle_version v1, want 2 (disable_bundle_versioning)", n)
+		}
 	})
 }
