@@ -70,7 +70,8 @@ func NewCmdClear(f *cmdutil.Factory, runF func(context.Context, *Options) error)
 clear of a run): each try is kept in task_instance_history, the task instances
 go back to no state with max_tries = try_number + retries (Airflow 3: with a new
 task instance id), their reschedules are deleted, and their finished runs go
-back to queued with clear_number + 1. Running task instances become restarting.
+back to queued with clear_number + 1. Running task instances become restarting
+(Airflow 2: those with a job, and the job too, as Airflow 2 does).
 
 Select runs by RUN_ID..., or with --start-date/--end-date (logical dates, both
 ends inclusive) and optionally --state. Narrow the task instances with
