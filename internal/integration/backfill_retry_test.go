@@ -2,8 +2,11 @@ package integration
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/dagctl/dagctl/internal/cli/backfill/action"
 	"github.com/dagctl/dagctl/internal/cli/backfill/retry"
 	"github.com/dagctl/dagctl/internal/store/dbtest"
 )
@@ -101,7 +104,24 @@ func TestBackfillCancelTerminate(t *testing.T) {
 		db.SQL(t, "DELETE FROM task_instance WHERE run_id = ?", first)
 		db.SQL(t, "INSERT INTO task_instance ("+tiCols+") VALUES ("+tiVals+")", args(1, "start", "success", 1, "2026-11-23 10:00:00")...)
 		db.SQL(t, "INSERT INTO task_instance ("+tiCols+") VALUES ("+tiVals+")", args(2, "work", "running", 1, "2026-11-23 10:00:01")...)
-		r.MustRun(t, 0, "backfill", "cancel", b.BackfillDagID, "--terminate")
+		before := db.Checksum(t)
+		var dry action.CancelResult
+		r.JSON(t, &dry, "backfill", "cancel", b.BackfillDagID, "--terminate", "--dry-run")
+		if !dry.DryRun || dry.State != "failed" || !slices.Equal(dry.TerminatedRuns, []string{first}) {
+			t.Errorf("cancel --terminate --dry-run: dry_run %t, state %s, terminated %v; want true, failed, [%s]", dry.DryRun, dry.State, dry.TerminatedRuns, first)
+		}
+		if db.Checksum(t) != before {
+			t.Fatal("cancel --terminate --dry-run changed the database")
+		}
+		table := r.MustRun(t, 0, "backfill", "cancel", b.BackfillDagID, "--terminate", "--dry-run").Stdout
+		if !strings.Contains(table, first) || !strings.Contains(table, "would terminate") {
+			t.Errorf("table output of the dry run does not list the run it would terminate:\n%s", table)
+		}
+		var res action.CancelResult
+		r.JSON(t, &res, "backfill", "cancel", b.BackfillDagID, "--terminate")
+		if res.DryRun || !slices.Equal(res.TerminatedRuns, []string{first}) {
+			t.Errorf("cancel --terminate: dry_run %t, terminated_runs %v, want false, [%s]", res.DryRun, res.TerminatedRuns, first)
+		}
 		if s := db.ScalarString(t, "SELECT state FROM dag_run WHERE run_id = ?", first); s != "failed" {
 			t.Errorf("running run after cancel --terminate = %s, want failed", s)
 		}
