@@ -13,8 +13,8 @@ import (
 
 // backfill retry clears the failed runs of a backfill in place and it runs
 // again: within max_active_runs on Airflow 2 (the rest follow through
-// reconcile), linked to the native backfill on Airflow 3. Nothing failed,
-// deleted or cancelled: exit 5.
+// reconcile), linked to the native backfill on Airflow 3. Nothing failed
+// or deleted: exit 5.
 func TestBackfillRetry(t *testing.T) {
 	forEach(t, sampleTargets(), func(t *testing.T, tg target) {
 		db := open(t, tg, dbtest.WithSampleDAGs())
@@ -137,7 +137,32 @@ func TestBackfillCancelTerminate(t *testing.T) {
 		if n := audits(t, db, "dagctl.backfill.cancel", "tester"); n != 1 {
 			t.Errorf("%d audit rows, want 1", n)
 		}
-		r.MustRun(t, 5, "backfill", "retry", b.BackfillDagID) // cancelled
+		// cancel --terminate, then retry: the cancelled backfill is reopened
+		// and its failed runs (the terminated one and those cancel failed) re-run.
+		var again retry.Result
+		r.JSON(t, &again, "backfill", "retry", b.BackfillDagID)
+		if len(again.RetriedRuns) != 3 || !slices.Contains(again.RetriedRuns, first) || again.CancelledAt != nil || again.State == "failed" {
+			t.Errorf("retry after cancel --terminate: state %s, cancelled_at %v, retried %v; want the 3 runs re-run, not cancelled",
+				again.State, again.CancelledAt, again.RetriedRuns)
+		}
+		if db.Scalar(t, "SELECT cancelled_at FROM dagctl_backfill") != nil {
+			t.Error("dagctl_backfill.cancelled_at still set after retry")
+		}
+		if s := db.ScalarString(t, "SELECT state FROM dag_run WHERE run_id = ?", first); s != "queued" {
+			t.Errorf("terminated run after retry = %s, want queued", s)
+		}
+		if tg.Major() == 3 {
+			if p := text(db.Scalar(t, "SELECT is_paused FROM backfill")); p != "false" && p != "0" {
+				t.Errorf("native backfill is_paused = %s after retry, want false (cancel paused it)", p)
+			}
+			if db.Scalar(t, "SELECT completed_at FROM backfill") != nil {
+				t.Error("native backfill still completed after retry")
+			}
+		}
+		// A deleted backfill is not retried.
+		r.MustRun(t, 0, "backfill", "cancel", b.BackfillDagID)
+		r.MustRun(t, 0, "backfill", "delete", b.BackfillDagID)
+		r.MustRun(t, 5, "backfill", "retry", b.BackfillDagID)
 	})
 }
 
