@@ -167,14 +167,18 @@ func topUp(tx *store.Tx, b *store.Backfill, now time.Time) (int, error) {
 		return 0, nil
 	}
 	idx := make([]int, len(next))
-	var def *dagdef.DAG
+	rerun := false
 	for i, it := range next {
 		idx[i] = pos[it.RunID]
-		if it.Disposition == backfill.DispositionRerun && def == nil {
-			if def, err = serializedDAG(tx, b.DagID); err != nil {
-				return 0, err
-			}
-		}
+		rerun = rerun || it.Disposition == backfill.DispositionRerun
+	}
+	// Any of them may be a re-run: a "rerun" date, or a run of this
+	// backfill that `backfill retry` handed back. Clearing it needs the
+	// tasks' retries (max_tries) and disable_bundle_versioning. Without a
+	// "rerun" date, a DAG that cannot be read only loses those.
+	def, err := readDef(tx, b.DagID)
+	if err != nil && rerun {
+		return 0, err
 	}
 	if _, err := writeRuns(tx, b, runs, idx, def); err != nil {
 		return 0, fmt.Errorf("start runs of backfill %q: %w", b.ID, err)
