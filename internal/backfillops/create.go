@@ -128,7 +128,7 @@ func Create(ctx context.Context, st *store.Store, dag *dagload.Loaded, req Creat
 			return errDryRun
 		}
 		if major == 3 {
-			if err := startNative(tx, &b, runs, scheduledAt.After(now), dag.Def.TaskRetries); err != nil {
+			if err := startNative(tx, &b, runs, scheduledAt.After(now), dag.Def); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,7 @@ package backfillops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -37,7 +38,8 @@ const (
 // Apply carries out pause, resume, cancel or delete in one transaction,
 // with the backfill's row locked, and audits it.
 func Apply(ctx context.Context, st *store.Store, id string, action Action, user string, now time.Time) (Summary, error) {
-	return ApplyWith(ctx, st, id, action, user, now, ApplyOptions{})
+	res, err := ApplyWith(ctx, st, id, action, user, now, ApplyOptions{})
+	return res.Summary, err
 }
 
 // ApplyOptions modify an action.
@@ -45,12 +47,26 @@ type ApplyOptions struct {
 	// Terminate (cancel only) also marks the backfill's running runs failed
 	// as `runs set-state --state failed` does, so Airflow stops their tasks.
 	Terminate bool
+	// DryRun does everything in the transaction, reads the result, and
+	// rolls back.
+	DryRun bool
+}
+
+// ApplyResult is the backfill after the action, with the runs --terminate
+// marked failed.
+type ApplyResult struct {
+	Summary    Summary
+	Terminated []string
+	DryRun     bool
 }
 
 // ApplyWith is Apply with options.
-func ApplyWith(ctx context.Context, st *store.Store, id string, action Action, user string, now time.Time, opts ApplyOptions) (Summary, error) {
+func ApplyWith(ctx context.Context, st *store.Store, id string, action Action, user string, now time.Time, opts ApplyOptions) (ApplyResult, error) {
 	var sum Summary
+	terminated := []string{}
 	err := st.InTx(ctx, func(tx *store.Tx) error {
+		// Start afresh: InTx may run this again after a transient failure.
+		terminated = []string{}
 		b, err := tx.GetBackfillForUpdate(id)
 		if err != nil {
 			return err
@@ -60,7 +76,6 @@ func ApplyWith(ctx context.Context, st *store.Store, id string, action Action, u
 			return err
 		}
 		cur := Summarize(*b, runs, tx.Now)
-		terminated := []string{}
 		if b.Deleted != store.NotDeleted {
 			return apperr.Conflict("backfill %s: %q is already %s", action, id, b.Deleted)
 		}
@@ -99,12 +114,21 @@ func ApplyWith(ctx context.Context, st *store.Store, id string, action Action, u
 			return err
 		}
 		sum = Summarize(*fresh, freshRuns, tx.Now)
+		if opts.DryRun {
+			return errDryRun
+		}
 		return nil
 	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
 	if err != nil && apperr.KindOf(err) == apperr.KindFailure {
 		err = fmt.Errorf("%s backfill %q: %w", action, id, err)
 	}
-	return sum, err
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	return ApplyResult{Summary: sum, Terminated: terminated, DryRun: opts.DryRun}, nil
 }
 
 func refuseFinished(action Action, b *store.Backfill, state backfill.State) error {

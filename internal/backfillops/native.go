@@ -17,7 +17,7 @@ import (
 // written paused; reconcile un-pauses it at scheduled_at.
 //
 // The runs are updated in place: created ones get their dag_run id and state.
-func startNative(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, held bool, retries map[string]int) error {
+func startNative(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, held bool, def *dagdef.DAG) error {
 	id, err := tx.InsertNativeBackfill(store.NativeBackfill{
 		DagID: b.DagID, From: b.FromDate, To: b.ToDate, Conf: b.DagParams,
 		Paused: held, Reprocess: b.Reprocess, MaxActiveRuns: b.MaxActiveRuns, User: b.SubmittedBy,
@@ -26,7 +26,7 @@ func startNative(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, held
 		return err
 	}
 	b.NativeID = &id
-	ids, err := writeRuns(tx, b, runs, selectAll(runs), retries)
+	ids, err := writeRuns(tx, b, runs, selectAll(runs), def)
 	if err != nil {
 		return err
 	}
@@ -62,8 +62,9 @@ func selectAll(runs []store.BackfillRun) []int {
 // runs[idx], marks them created (runs is updated in place, and in the
 // database when the backfill row exists) and returns run_id → dag_run.id.
 //
-// retries are the DAG's task retries, for clearing re-runs as Airflow does.
-func writeRuns(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, idx []int, retries map[string]int) (map[string]int64, error) {
+// def is the serialized DAG, for clearing re-runs as Airflow does (its task
+// retries and disable_bundle_versioning); nil when there is no re-run.
+func writeRuns(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, idx []int, def *dagdef.DAG) (map[string]int64, error) {
 	ids := map[string]int64{}
 	if len(idx) == 0 {
 		return ids, nil
@@ -104,7 +105,7 @@ func writeRuns(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, idx []
 	for k, v := range created {
 		ids[k] = v
 	}
-	clearReq := store.ClearRunsRequest{DagID: b.DagID, RunIDs: rerun, Retries: retries}
+	clearReq := clearRequest(def, b.DagID, rerun)
 	if native {
 		clearReq.LinkBackfillID = b.NativeID
 	}
@@ -166,16 +167,20 @@ func topUp(tx *store.Tx, b *store.Backfill, now time.Time) (int, error) {
 		return 0, nil
 	}
 	idx := make([]int, len(next))
-	var retries map[string]int
+	rerun := false
 	for i, it := range next {
 		idx[i] = pos[it.RunID]
-		if it.Disposition == backfill.DispositionRerun && retries == nil {
-			if retries, err = taskRetries(tx, b.DagID); err != nil {
-				return 0, err
-			}
-		}
+		rerun = rerun || it.Disposition == backfill.DispositionRerun
 	}
-	if _, err := writeRuns(tx, b, runs, idx, retries); err != nil {
+	// Any of them may be a re-run: a "rerun" date, or a run of this
+	// backfill that `backfill retry` handed back. Clearing it needs the
+	// tasks' retries (max_tries) and disable_bundle_versioning. Without a
+	// "rerun" date, a DAG that cannot be read only loses those.
+	def, err := readDef(tx, b.DagID)
+	if err != nil && rerun {
+		return 0, err
+	}
+	if _, err := writeRuns(tx, b, runs, idx, def); err != nil {
 		return 0, fmt.Errorf("start runs of backfill %q: %w", b.ID, err)
 	}
 	return len(idx), nil
@@ -245,8 +250,8 @@ func takeOutExisting(tx *store.Tx, b *store.Backfill, runs []store.BackfillRun, 
 	}
 }
 
-// taskRetries reads the DAG's task retries inside the transaction.
-func taskRetries(tx *store.Tx, dagID string) (map[string]int, error) {
+// serializedDAG reads the DAG's definition inside the transaction.
+func serializedDAG(tx *store.Tx, dagID string) (*dagdef.DAG, error) {
 	data, compressed, err := tx.SerializedDAG(dagID)
 	if err != nil {
 		return nil, err
@@ -255,5 +260,17 @@ func taskRetries(tx *store.Tx, dagID string) (map[string]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dag %q: read serialized dag: %w", dagID, err)
 	}
-	return def.TaskRetries, nil
+	return def, nil
+}
+
+// clearRequest clears runs of a backfill as runops.Clear does: max_tries from
+// the tasks' retries, and on Airflow 3 the runs keep their bundle_version when
+// the DAG sets disable_bundle_versioning (clear_task_instances in
+// airflow-core/src/airflow/models/taskinstance.py). def may be nil.
+func clearRequest(def *dagdef.DAG, dagID string, runIDs []string) store.ClearRunsRequest {
+	req := store.ClearRunsRequest{DagID: dagID, RunIDs: runIDs}
+	if def != nil {
+		req.Retries, req.KeepBundleVersion = def.TaskRetries, def.DisableBundleVersioning
+	}
+	return req
 }

@@ -26,8 +26,8 @@ type RetryResult struct {
 // the backfill is running again. On Airflow 3 they stay linked to the native
 // backfill, whose scheduler meters them by max_active_runs; on Airflow 2
 // they go back to the backfill's plan and are cleared a few at a time, as
-// topUp writes new runs. A deleted or cancelled backfill, or one with no
-// failed run, is a conflict (exit 5).
+// topUp writes new runs. A cancelled backfill is reopened. A deleted
+// backfill, or one with no failed run, is a conflict (exit 5).
 func Retry(ctx context.Context, st *store.Store, id, user string, dryRun bool) (RetryResult, error) {
 	res := RetryResult{DryRun: dryRun, Failed: []string{}, Cleared: []string{}}
 	err := st.InTx(ctx, func(tx *store.Tx) error {
@@ -39,9 +39,6 @@ func Retry(ctx context.Context, st *store.Store, id, user string, dryRun bool) (
 		}
 		if b.Deleted != store.NotDeleted {
 			return apperr.Conflict("backfill retry: %q is %s", id, b.Deleted)
-		}
-		if b.CancelledAt != nil {
-			return apperr.Conflict("backfill retry: %q was cancelled; create a new backfill for its dates", id)
 		}
 		if err := tx.LockDAG(b.DagID); err != nil {
 			return err
@@ -62,9 +59,17 @@ func Retry(ctx context.Context, st *store.Store, id, user string, dryRun bool) (
 			res.Summary = Summarize(*b, runs, tx.Now)
 			return errDryRun
 		}
-		retries, err := taskRetries(tx, b.DagID)
+		def, err := serializedDAG(tx, b.DagID)
 		if err != nil {
 			return err
+		}
+		if b.CancelledAt != nil {
+			// Reopen a cancelled backfill (`cancel --terminate`, then retry):
+			// it is no longer cancelled and Airflow 3's backfill not paused.
+			if err := tx.UncancelBackfill(b.ID, b.NativeID, b.Paused); err != nil {
+				return err
+			}
+			b.CancelledAt = nil
 		}
 		if b.NativeID != nil {
 			if other, err := tx.OtherOpenNativeBackfill(b.DagID, *b.NativeID); err != nil {
@@ -72,7 +77,7 @@ func Retry(ctx context.Context, st *store.Store, id, user string, dryRun bool) (
 			} else if other != 0 {
 				return apperr.Conflict("backfill retry: dag %q has another running Airflow backfill (#%d); Airflow allows one per DAG", b.DagID, other)
 			}
-			if _, err := tx.ClearRuns(store.ClearRunsRequest{DagID: b.DagID, RunIDs: res.Failed, Retries: retries}); err != nil {
+			if _, err := tx.ClearRuns(clearRequest(def, b.DagID, res.Failed)); err != nil {
 				return err
 			}
 			res.Cleared = res.Failed

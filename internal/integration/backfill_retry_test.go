@@ -1,16 +1,20 @@
 package integration
 
 import (
+	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/dagctl/dagctl/internal/cli/backfill/action"
 	"github.com/dagctl/dagctl/internal/cli/backfill/retry"
 	"github.com/dagctl/dagctl/internal/store/dbtest"
 )
 
 // backfill retry clears the failed runs of a backfill in place and it runs
 // again: within max_active_runs on Airflow 2 (the rest follow through
-// reconcile), linked to the native backfill on Airflow 3. Nothing failed,
-// deleted or cancelled: exit 5.
+// reconcile), linked to the native backfill on Airflow 3. Nothing failed
+// or deleted: exit 5.
 func TestBackfillRetry(t *testing.T) {
 	forEach(t, sampleTargets(), func(t *testing.T, tg target) {
 		db := open(t, tg, dbtest.WithSampleDAGs())
@@ -100,7 +104,24 @@ func TestBackfillCancelTerminate(t *testing.T) {
 		db.SQL(t, "DELETE FROM task_instance WHERE run_id = ?", first)
 		db.SQL(t, "INSERT INTO task_instance ("+tiCols+") VALUES ("+tiVals+")", args(1, "start", "success", 1, "2026-11-23 10:00:00")...)
 		db.SQL(t, "INSERT INTO task_instance ("+tiCols+") VALUES ("+tiVals+")", args(2, "work", "running", 1, "2026-11-23 10:00:01")...)
-		r.MustRun(t, 0, "backfill", "cancel", b.BackfillDagID, "--terminate")
+		before := db.Checksum(t)
+		var dry action.CancelResult
+		r.JSON(t, &dry, "backfill", "cancel", b.BackfillDagID, "--terminate", "--dry-run")
+		if !dry.DryRun || dry.State != "failed" || !slices.Equal(dry.TerminatedRuns, []string{first}) {
+			t.Errorf("cancel --terminate --dry-run: dry_run %t, state %s, terminated %v; want true, failed, [%s]", dry.DryRun, dry.State, dry.TerminatedRuns, first)
+		}
+		if db.Checksum(t) != before {
+			t.Fatal("cancel --terminate --dry-run changed the database")
+		}
+		table := r.MustRun(t, 0, "backfill", "cancel", b.BackfillDagID, "--terminate", "--dry-run").Stdout
+		if !strings.Contains(table, first) || !strings.Contains(table, "would terminate") {
+			t.Errorf("table output of the dry run does not list the run it would terminate:\n%s", table)
+		}
+		var res action.CancelResult
+		r.JSON(t, &res, "backfill", "cancel", b.BackfillDagID, "--terminate")
+		if res.DryRun || !slices.Equal(res.TerminatedRuns, []string{first}) {
+			t.Errorf("cancel --terminate: dry_run %t, terminated_runs %v, want false, [%s]", res.DryRun, res.TerminatedRuns, first)
+		}
 		if s := db.ScalarString(t, "SELECT state FROM dag_run WHERE run_id = ?", first); s != "failed" {
 			t.Errorf("running run after cancel --terminate = %s, want failed", s)
 		}
@@ -116,6 +137,64 @@ func TestBackfillCancelTerminate(t *testing.T) {
 		if n := audits(t, db, "dagctl.backfill.cancel", "tester"); n != 1 {
 			t.Errorf("%d audit rows, want 1", n)
 		}
-		r.MustRun(t, 5, "backfill", "retry", b.BackfillDagID) // cancelled
+		// cancel --terminate, then retry: the cancelled backfill is reopened
+		// and its failed runs (the terminated one and those cancel failed) re-run.
+		var again retry.Result
+		r.JSON(t, &again, "backfill", "retry", b.BackfillDagID)
+		if len(again.RetriedRuns) != 3 || !slices.Contains(again.RetriedRuns, first) || again.CancelledAt != nil || again.State == "failed" {
+			t.Errorf("retry after cancel --terminate: state %s, cancelled_at %v, retried %v; want the 3 runs re-run, not cancelled",
+				again.State, again.CancelledAt, again.RetriedRuns)
+		}
+		if db.Scalar(t, "SELECT cancelled_at FROM dagctl_backfill") != nil {
+			t.Error("dagctl_backfill.cancelled_at still set after retry")
+		}
+		if s := db.ScalarString(t, "SELECT state FROM dag_run WHERE run_id = ?", first); s != "queued" {
+			t.Errorf("terminated run after retry = %s, want queued", s)
+		}
+		if tg.Major() == 3 {
+			if p := text(db.Scalar(t, "SELECT is_paused FROM backfill")); p != "false" && p != "0" {
+				t.Errorf("native backfill is_paused = %s after retry, want false (cancel paused it)", p)
+			}
+			if db.Scalar(t, "SELECT completed_at FROM backfill") != nil {
+				t.Error("native backfill still completed after retry")
+			}
+		}
+		// A deleted backfill is not retried.
+		r.MustRun(t, 0, "backfill", "cancel", b.BackfillDagID)
+		r.MustRun(t, 0, "backfill", "delete", b.BackfillDagID)
+		r.MustRun(t, 5, "backfill", "retry", b.BackfillDagID)
+	})
+}
+
+// On Airflow 3, backfill retry clears as runs clear does: a DAG with
+// disable_bundle_versioning keeps its runs' bundle_version (clear_task_instances).
+func TestBackfillRetryKeepsBundleVersion(t *testing.T) {
+	forEach(t, []target{{dbtest.Postgres, "3.0.3"}, {dbtest.SQLite, "3.0.3"}}, func(t *testing.T, tg target) {
+		db := open(t, tg, dbtest.WithSampleDAGs())
+		raw := db.ScalarString(t, "SELECT data FROM serialized_dag WHERE dag_id = 'fx_daily_cron'")
+		var doc map[string]any
+		if err := jsonUnmarshal(raw, &doc); err != nil {
+			t.Fatal(err)
+		}
+		doc["dag"].(map[string]any)["disable_bundle_versioning"] = true
+		data, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SQL(t, "UPDATE serialized_dag SET data = ? WHERE dag_id = 'fx_daily_cron'", string(data))
+		r := runner(t, db)
+		b := createBackfill(t, r, "--dag-id", "fx_daily_cron", "--start-date", "2024-02-01", "--end-date", "2024-02-02")
+		db.SQL(t, "UPDATE dag_run SET bundle_version = 'v1' WHERE dag_id = 'fx_daily_cron'")
+		db.SQL(t, "UPDATE dag SET bundle_version = 'v42' WHERE dag_id = 'fx_daily_cron'")
+		finishRuns(t, db, "fx_daily_cron", "failed")
+		r.MustRun(t, 0, "backfill", "reconcile")
+		var res retry.Result
+		r.JSON(t, &res, "backfill", "retry", b.BackfillDagID)
+		if len(res.ClearedRuns) != 2 {
+			t.Fatalf("retry: %+v", res)
+		}
+		if n := db.ScalarInt(t, "SELECT count(*) FROM dag_run WHERE dag_id = 'fx_daily_cron' AND state = 'queued' AND bundle_version = 'v1'"); n != 2 {
+			t.Errorf("%d re-queued runs kept bundle_version v1, want 2 (disable_bundle_versioning)", n)
+		}
 	})
 }

@@ -127,7 +127,9 @@ func TestReprocessClearsOnMySQL(t *testing.T) {
 	}
 	done, running := text(tasks[0][0]), text(tasks[1][0])
 	db.SQL(t, "UPDATE task_instance SET state = 'success', try_number = 1, max_tries = 0, start_date = '2024-07-01 00:00:00', end_date = '2024-07-01 00:05:00', duration = 300 WHERE run_id = ? AND task_id = ?", runID, done)
-	db.SQL(t, "UPDATE task_instance SET state = 'running', try_number = 1, max_tries = 0, start_date = '2024-07-01 00:00:00' WHERE run_id = ? AND task_id = ?", runID, running)
+	// Airflow 2 restarts a running task instance that has a job, and its job.
+	db.SQL(t, "INSERT INTO job (id, dag_id, state, job_type) VALUES (900, 'fx_daily_cron', 'running', 'LocalTaskJob')")
+	db.SQL(t, "UPDATE task_instance SET state = 'running', try_number = 1, max_tries = 0, start_date = '2024-07-01 00:00:00', job_id = 900 WHERE run_id = ? AND task_id = ?", runID, running)
 	r.MustRun(t, 0, "backfill", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-06-15", "--end-date", "2024-06-15", "--reprocess", "completed")
 
 	run := db.QueryRows(t, "SELECT state, clear_number, start_date, end_date, queued_at FROM dag_run WHERE run_id = ?", runID)[0]
@@ -139,6 +141,9 @@ func TestReprocessClearsOnMySQL(t *testing.T) {
 	}
 	if s := db.ScalarString(t, "SELECT state FROM task_instance WHERE run_id = ? AND task_id = ?", runID, running); s != "restarting" {
 		t.Errorf("running task instance state %q, want restarting", s)
+	}
+	if s := db.ScalarString(t, "SELECT state FROM job WHERE id = 900"); s != "restarting" {
+		t.Errorf("job of the running task instance %q, want restarting", s)
 	}
 	hist := db.QueryRows(t, "SELECT task_id, state, try_number, duration, end_date FROM task_instance_history WHERE run_id = ? ORDER BY task_id", runID)
 	if len(hist) != 2 {

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"maps"
 	"testing"
 	"time"
 
@@ -68,5 +69,52 @@ func TestRunsClearRunningRun(t *testing.T) {
 	}
 	if n := db.ScalarInt(t, "SELECT clear_number FROM dag_run WHERE run_id = ?", run); n != 0 {
 		t.Errorf("clear_number = %d, want 0 for a run that was not re-queued", n)
+	}
+}
+
+// Airflow 2's clear_task_instances restarts only the running task instances
+// that have a job, and sets that job restarting; one without a job stays
+// running. Airflow 3 restarts every running one (it has no task_instance.job_id).
+// A task instance already restarting is reset like any other not running.
+func TestRunsClearRestartsJobs(t *testing.T) {
+	for _, rel := range []string{"2.10.5", "3.0.3"} {
+		t.Run(rel, func(t *testing.T) {
+			t.Parallel()
+			db := dbtest.NewPostgres(t, rel, dbtest.WithSampleDAGs(), dbtest.WithFixture("ops-base.before"))
+			r := runner(t, db)
+			r.Now = func() time.Time { return opsNow }
+			runs := db.QueryRows(t, "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY "+ld(target{dbtest.Postgres, rel}), opsDag)
+			first, second := text(runs[0][0]), text(runs[1][0])
+			db.SQL(t, "UPDATE task_instance SET state = 'restarting' WHERE run_id = ? AND task_id = 'work'", first)
+			db.SQL(t, "UPDATE task_instance SET state = 'running' WHERE run_id = ?", second)
+			if rel == "2.10.5" {
+				db.SQL(t, "UPDATE task_instance SET job_id = NULL WHERE run_id = ? AND task_id = 'start'", second)
+				db.SQL(t, "UPDATE task_instance SET job_id = 4 WHERE run_id = ? AND task_id = 'work'", second)
+				db.SQL(t, "INSERT INTO job (id, dag_id, state, job_type) VALUES (4, ?, 'running', 'LocalTaskJob'), (3, ?, 'running', 'LocalTaskJob')", opsDag, opsDag)
+			}
+			r.MustRun(t, 0, "runs", "clear", first, second, "--dag-id", opsDag)
+			got := map[string]string{}
+			for _, row := range db.QueryRows(t, "SELECT run_id, task_id, state FROM task_instance WHERE run_id IN (?, ?)", first, second) {
+				key := "first/"
+				if text(row[0]) == second {
+					key = "second/"
+				}
+				got[key+text(row[1])] = text(row[2])
+			}
+			want := map[string]string{"first/start": "", "first/work": "", "second/start": "restarting", "second/work": "restarting"}
+			if rel == "2.10.5" {
+				want["second/start"] = "running" // no job_id
+				jobs := map[string]string{}
+				for _, row := range db.QueryRows(t, "SELECT id, state FROM job") {
+					jobs[text(row[0])] = text(row[1])
+				}
+				if jobs["4"] != "restarting" || jobs["3"] != "running" {
+					t.Errorf("jobs after clear: %v, want 4 restarting (its task instance was running), 3 running", jobs)
+				}
+			}
+			if !maps.Equal(got, want) {
+				t.Errorf("task instances after clear: %v, want %v", got, want)
+			}
+		})
 	}
 }

@@ -64,7 +64,7 @@ func Clear(ctx context.Context, st *store.Store, def *dagdef.DAG, req ClearReque
 	res := ClearResult{DagID: req.DagID, DryRun: req.DryRun, Runs: []ClearedRun{}}
 	only := store.TIFilter{OnlyFailed: req.OnlyFailed}
 	if req.TaskRegex != nil {
-		only.TaskIDs = taskgraph.Select(taskgraph.Graph{Tasks: def.TaskIDs, Downstream: def.Downstream},
+		only.TaskIDs = taskgraph.Select(taskgraph.Graph{Tasks: def.TaskIDs, Downstream: def.Downstream, Setup: def.Setup, Teardown: def.Teardown},
 			taskgraph.Selection{Regex: req.TaskRegex, Downstream: req.Downstream, Upstream: req.Upstream})
 	}
 	err := st.InTx(ctx, func(tx *store.Tx) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dagctl/dagctl/internal/apperr"
@@ -158,14 +159,32 @@ func plan(tx *store.Tx, def *dagdef.DAG, req SetStateRequest, run store.RunRef) 
 			runState = run.State
 		}
 	case StateFailed:
-		// Pending task instances (no state, or unfinished and not running)
-		// are skipped; running, deferred and up_for_reschedule ones fail, so
-		// Airflow stops them. Teardown tasks are left to run, and then the
-		// run stays open while one of them is pending or running.
+		// set_dag_run_state_to_failed (airflow/api/common/mark_tasks.py in
+		// 2.10, airflow-core/src/airflow/api/common/mark_tasks.py in 3.0)
+		// first finds the tasks with a running, deferred or up_for_reschedule
+		// instance, then skips the pending task instances (no state, or
+		// unfinished and not running) and last calls set_state(tasks=...,
+		// FAILED), which fails every instance of those tasks that is not
+		// failed yet — all map indexes, the ones just skipped and finished
+		// ones too — so Airflow stops the running ones. The skip before the
+		// fail leaves the same row as failing directly (set_state keeps
+		// start_date and end_date once set), so the two steps here are
+		// disjoint. Teardown tasks are left to run, and then the run stays
+		// open while one of them is pending or running.
+		running, err := tx.MatchTaskInstances(req.DagID, req.RunID, store.TIMatch{TaskIDs: taskIDs, ExceptTaskIDs: teardown, States: store.RunningTIStates})
+		if err != nil {
+			return nil, "", err
+		}
+		runningTasks := []string{}
+		for _, ti := range running {
+			if !slices.Contains(runningTasks, ti.TaskID) {
+				runningTasks = append(runningTasks, ti.TaskID)
+			}
+		}
 		notPending := append(append([]string{}, store.FinishedTIStates...), store.RunningTIStates...)
 		steps = append(steps,
-			step{match: store.TIMatch{ExceptTaskIDs: teardown, NotStates: notPending}, state: "skipped"},
-			step{match: store.TIMatch{TaskIDs: taskIDs, ExceptTaskIDs: teardown, States: store.RunningTIStates}, state: "failed"})
+			step{match: store.TIMatch{ExceptTaskIDs: append(append([]string{}, teardown...), runningTasks...), NotStates: notPending}, state: "skipped"},
+			step{match: store.TIMatch{TaskIDs: runningTasks, NotStates: []string{"failed"}}, state: "failed"})
 		if len(teardown) > 0 {
 			open, err := tx.MatchTaskInstances(req.DagID, req.RunID, store.TIMatch{TaskIDs: teardown, NotStates: store.FinishedTIStates})
 			if err != nil {

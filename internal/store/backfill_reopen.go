@@ -36,3 +36,21 @@ func (t *Tx) OtherOpenNativeBackfill(dagID string, except int64) (int64, error) 
 	}
 	return ids[0], nil
 }
+
+// UncancelBackfill clears cancelled_at of a dagctl backfill, for `backfill
+// retry` after `backfill cancel`. On Airflow 3 the native backfill, which
+// cancel paused (as Airflow's cancel_backfill does), gets is_paused back
+// from dagctl's own flag, paused.
+func (t *Tx) UncancelBackfill(id string, nativeID *int64, paused bool) error {
+	now := t.s.timeArg(t.Now)
+	if err := t.db.Exec("UPDATE dagctl_backfill SET cancelled_at = NULL, updated_at = ? WHERE id = ?", now, id).Error; err != nil {
+		return fmt.Errorf("reopen cancelled backfill %q: %w", id, err)
+	}
+	if nativeID == nil || !t.s.schema.HasTable("backfill") {
+		return nil
+	}
+	if err := t.db.Exec("UPDATE backfill SET is_paused = ?, updated_at = ? WHERE id = ?", t.s.boolArg(paused), now, *nativeID).Error; err != nil {
+		return fmt.Errorf("reopen cancelled backfill #%d: %w", *nativeID, err)
+	}
+	return nil
+}

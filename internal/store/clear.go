@@ -67,7 +67,8 @@ func (f TIFilter) sql(alias string) (string, []any) {
 // ClearRuns resets finished runs and their task instances so the scheduler
 // runs them again, following clear_task_instances
 // (airflow/models/taskinstance.py, 2.10 and 3.0):
-//   - task instances: running ones become restarting; the others get state
+//   - task instances: running ones become restarting (Airflow 2: only those
+//     with a job_id, whose job becomes restarting too); the others get state
 //     NULL, max_tries = try_number + the task's retries,
 //     external_executor_id, next_method and next_kwargs NULL; their
 //     task_reschedule rows are deleted;
@@ -133,10 +134,6 @@ func (t *Tx) ClearRuns(req ClearRunsRequest) (map[string]RunOrigin, error) {
 		if err := t.renewTaskInstanceIDs(req.DagID, req.RunIDs, req.Only); err != nil {
 			return nil, err
 		}
-		if err := t.db.Exec("UPDATE task_instance SET state = 'restarting' WHERE dag_id = ? AND run_id IN ? AND state = 'running'"+only,
-			append([]any{req.DagID, req.RunIDs}, onlyArgs...)...).Error; err != nil {
-			return nil, fmt.Errorf("clear running task instances: %w", err)
-		}
 		args := []any{}
 		maxTries := "CASE WHEN try_number > max_tries THEN try_number ELSE max_tries END"
 		if len(req.Retries) > 0 {
@@ -161,8 +158,26 @@ func (t *Tx) ClearRuns(req ClearRunsRequest) (map[string]RunOrigin, error) {
 		}
 		args = append(args, req.DagID, req.RunIDs)
 		args = append(args, onlyArgs...)
-		if err := t.db.Exec("UPDATE task_instance SET "+set+" WHERE dag_id = ? AND run_id IN ? AND (state IS NULL OR state <> 'restarting')"+only, args...).Error; err != nil {
+		if err := t.db.Exec("UPDATE task_instance SET "+set+" WHERE dag_id = ? AND run_id IN ? AND (state IS NULL OR state <> 'running')"+only, args...).Error; err != nil {
 			return nil, fmt.Errorf("clear task instances: %w", err)
+		}
+		// Running task instances are not reset: they become restarting so
+		// their task is stopped. Airflow 2 (task_instance.job_id) does that
+		// only for those with a job, and sets the job restarting too; one
+		// without a job stays running. Airflow 3 restarts every running one.
+		// (clear_task_instances, airflow/models/taskinstance.py in 2.10,
+		// airflow-core/src/airflow/models/taskinstance.py in 3.0.)
+		restart := "state = 'running'"
+		if sc.Has("task_instance", "job_id") && sc.Has("job", "state") {
+			restart += " AND job_id IS NOT NULL"
+			if err := t.db.Exec("UPDATE job SET state = 'restarting' WHERE id IN (SELECT job_id FROM task_instance WHERE dag_id = ? AND run_id IN ? AND "+restart+only+")",
+				append([]any{req.DagID, req.RunIDs}, onlyArgs...)...).Error; err != nil {
+				return nil, fmt.Errorf("restart jobs of running task instances: %w", err)
+			}
+		}
+		if err := t.db.Exec("UPDATE task_instance SET state = 'restarting' WHERE dag_id = ? AND run_id IN ? AND "+restart+only,
+			append([]any{req.DagID, req.RunIDs}, onlyArgs...)...).Error; err != nil {
+			return nil, fmt.Errorf("clear running task instances: %w", err)
 		}
 	}
 	bundle := ""

@@ -54,7 +54,9 @@ type DAG struct {
 	DisableBundleVersioning bool
 	// Downstream is each task's downstream_task_ids (the task graph's edges).
 	Downstream map[string][]string
-	// Teardown holds the tasks with is_teardown set.
+	// Setup and Teardown hold the tasks with is_setup / is_teardown set
+	// (serialized only when true, SerializedBaseOperator in 2.7+).
+	Setup    map[string]bool
 	Teardown map[string]bool
 	// TimetableJSON is the encoded timetable ({"__type", "__var"}): always
 	// in 3.x; in 2.x only when the schedule is not a plain schedule_interval.
@@ -210,6 +212,7 @@ func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMes
 	d.TaskIDs = []string{}
 	d.TaskRetries = map[string]int{}
 	d.Downstream = map[string][]string{}
+	d.Setup = map[string]bool{}
 	d.Teardown = map[string]bool{}
 	d.Mapped = map[string]bool{}
 	if len(raw) == 0 || isNull(raw) {
@@ -253,6 +256,7 @@ func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMes
 			DependsOnPast *bool    `json:"depends_on_past"`
 			Retries       *float64 `json:"retries"`
 			Downstream    []string `json:"downstream_task_ids"`
+			IsSetup       bool     `json:"is_setup"`
 			IsTeardown    bool     `json:"is_teardown"`
 			// A mapped operator keeps its BaseOperator arguments here.
 			PartialKwargs *struct {
@@ -265,6 +269,9 @@ func (d *DAG) fillTasks(raw json.RawMessage, taskDefaults map[string]json.RawMes
 		}
 		d.TaskIDs = append(d.TaskIDs, t.TaskID)
 		d.Downstream[t.TaskID] = t.Downstream
+		if t.IsSetup {
+			d.Setup[t.TaskID] = true
+		}
 		if t.IsTeardown {
 			d.Teardown[t.TaskID] = true
 		}

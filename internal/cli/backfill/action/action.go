@@ -10,6 +10,7 @@ import (
 	"github.com/dagctl/dagctl/internal/backfillops"
 	"github.com/dagctl/dagctl/internal/cli/backfill/shared"
 	"github.com/dagctl/dagctl/internal/cli/cmdutil"
+	"github.com/dagctl/dagctl/internal/output"
 	"github.com/dagctl/dagctl/internal/rbac"
 )
 
@@ -26,8 +27,10 @@ started are taken back and written again on resume. A finished backfill: exit 5.
 		`Cancel a backfill: no further runs start or get created, queued runs become
 failed, running ones finish, and the backfill ends failed. With --terminate the
 running runs are also marked failed as 'runs set-state --state failed' does, so
-Airflow stops their running tasks. Already finished: exit 5.`,
-		"  dagctl backfill cancel etl_backfill_20240601_120000\n  dagctl backfill cancel etl_backfill_20240601_120000 --terminate"},
+Airflow stops their running tasks; the runs it marked are listed
+(terminated_runs). --dry-run does it all in a transaction that is rolled back
+and prints what would result. Already finished: exit 5.`,
+		"  dagctl backfill cancel etl_backfill_20240601_120000\n  dagctl backfill cancel etl_backfill_20240601_120000 --terminate --dry-run"},
 	backfillops.Delete: {"Delete a paused or finished backfill (purged by reconcile)",
 		`Mark a paused, successful or failed backfill ToBeDeleted (otherwise exit 5:
 cancel it first). The next 'backfill reconcile' purges it: deletes the runs it
@@ -53,6 +56,7 @@ func NewCmd(f *cmdutil.Factory, action backfillops.Action) *cobra.Command {
 	}
 	if action == backfillops.Cancel {
 		cmd.Flags().BoolVar(&opts.Terminate, "terminate", false, "also mark the running runs failed, so Airflow stops their tasks")
+		cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "show what cancelling would do and write nothing")
 	}
 	return cmd
 }
@@ -76,9 +80,50 @@ func apply(ctx context.Context, f *cmdutil.Factory, action backfillops.Action, i
 	if err != nil {
 		return err
 	}
-	sum, err := backfillops.ApplyWith(ctx, st, id, action, user, f.Now(), opts)
+	res, err := backfillops.ApplyWith(ctx, st, id, action, user, f.Now(), opts)
 	if err != nil {
 		return err
 	}
-	return f.Print(shared.One(backfillops.NewView(sum, false)))
+	view := backfillops.NewView(res.Summary, false)
+	if action != backfillops.Cancel {
+		return f.Print(shared.One(view))
+	}
+	return f.Print(cancelResult(CancelResult{View: view, DryRun: res.DryRun, TerminatedRuns: res.Terminated}, opts.Terminate))
+}
+
+// CancelResult is the JSON shape of backfill cancel: the backfill, and the
+// running runs --terminate marked failed (empty without it).
+type CancelResult struct {
+	backfillops.View
+	DryRun         bool     `json:"dry_run"`
+	TerminatedRuns []string `json:"terminated_runs"`
+}
+
+// cancelResult prints the backfill's fields, then, with --terminate, the
+// runs marked failed as a second table.
+func cancelResult(r CancelResult, terminate bool) output.Result {
+	res := shared.One(r.View)
+	res.Data = r
+	if terminate {
+		status := "terminated"
+		if r.DryRun {
+			status = "would terminate"
+		}
+		res.More = func() output.Rows {
+			rows := [][]string{}
+			for _, id := range r.TerminatedRuns {
+				rows = append(rows, []string{id, status})
+			}
+			return output.Rows{Headers: []string{"terminated_run_id", "status"}, Rows: rows}
+		}
+	}
+	if r.DryRun {
+		table := res.Table
+		res.Table = func() output.Rows {
+			rows := table()
+			rows.Rows = append(rows.Rows, []string{"dry_run", "true"})
+			return rows
+		}
+	}
+	return res
 }

@@ -40,8 +40,10 @@ native backfill, whose scheduler runs them within max_active_runs; on Airflow 2
 they go back into the backfill's plan and are cleared within max_active_runs
 now and by 'backfill wait' / 'backfill reconcile' as slots free up.
 
---dry-run lists the failed runs. A deleted or cancelled backfill, or one with
-no failed run: exit 5. Needs can_edit on the DAG; one audit row is written.`,
+A cancelled backfill is reopened (no longer cancelled; the runs cancel or
+'cancel --terminate' failed are among those re-run). --dry-run lists the failed
+runs. A deleted backfill, or one with no failed run: exit 5. Needs can_edit on
+the DAG; one audit row is written.`,
 		Example: `  dagctl backfill retry etl_backfill_20240601_120000 --dry-run
   dagctl backfill retry etl_backfill_20240601_120000 && dagctl backfill wait etl_backfill_20240601_120000`,
 		Args:              cobra.ExactArgs(1),

@@ -70,13 +70,16 @@ func NewCmdClear(f *cmdutil.Factory, runF func(context.Context, *Options) error)
 clear of a run): each try is kept in task_instance_history, the task instances
 go back to no state with max_tries = try_number + retries (Airflow 3: with a new
 task instance id), their reschedules are deleted, and their finished runs go
-back to queued with clear_number + 1. Running task instances become restarting.
+back to queued with clear_number + 1. Running task instances become restarting
+(Airflow 2: those with a job, and the job too, as Airflow 2 does).
 
 Select runs by RUN_ID..., or with --start-date/--end-date (logical dates, both
 ends inclusive) and optionally --state. Narrow the task instances with
 --task-regex (searched in the task id, as Airflow 2's -t; anchor with ^...$),
 --downstream/--upstream (also the matched tasks' relatives in the DAG's task
-graph) and --only-failed (failed and upstream_failed). --dry-run prints exactly
+graph) and --only-failed (failed and upstream_failed). The matched tasks'
+setup tasks and their teardowns come along, as in Airflow's partial_subset
+(also without --upstream). --dry-run prints exactly
 what would be cleared. Each run is printed with the task instances cleared in
 it; nothing to clear exits 0 with a note. Needs can_edit on the DAG; one audit
 row is written to Airflow's log table.`,

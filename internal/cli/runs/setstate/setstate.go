@@ -58,9 +58,10 @@ func NewCmdSetState(f *cmdutil.Factory, runF func(context.Context, *Options) err
 		Long: `Mark a run as Airflow's "Mark run as" (the REST API's PATCH of a dag run) does:
 
   success  every task instance that is not success becomes success
-  failed   running (also deferred, up_for_reschedule) task instances become
-           failed, so Airflow's task supervisor stops them; those not started
-           or not finished become skipped
+  failed   every instance of a task that has a running (also deferred,
+           up_for_reschedule) instance becomes failed, all map indexes, so
+           Airflow's task supervisor stops them; the other task instances
+           not started or not finished become skipped
   queued   the run is queued again; its task instances are not touched
 
 The run's end_date is set as Airflow sets it (now, when it had not finished).
