@@ -63,12 +63,6 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		if !(isUniqueViolation(err) || isDeadlock(err)) || ctx.Err() != nil {
 			break
 		}
-		// The rolled-back attempt may have created dagctl's tables and
-		// re-read the catalog inside it: read it again, or the next attempt
-		// would take the tables for existing.
-		if rerr := s.refreshColumns(ctx); rerr != nil {
-			return s.classify(rerr)
-		}
 	}
 	if err != nil && ctx.Err() != nil {
 		return interrupted(ctx, err)
