@@ -54,3 +54,7 @@ require (
 	modernc.org/memory v1.5.0 // indirect
 	modernc.org/sqlite v1.23.1 // indirect
 )
+
+// A copy of v6.0.3 whose draft metaschemas compile on first use instead of
+// in a package init (start-up time of every command; see third_party/jsonschema/MODIFIED.md).
+replace github.com/santhosh-tekuri/jsonschema/v6 => ./third_party/jsonschema
