@@ -58,3 +58,7 @@ require (
 // A copy of v6.0.3 whose draft metaschemas compile on first use instead of
 // in a package init (start-up time of every command; see third_party/jsonschema/MODIFIED.md).
 replace github.com/santhosh-tekuri/jsonschema/v6 => ./third_party/jsonschema
+
+// A copy of v1.0.0 (gorm's) whose rules compile on first use instead of in a
+// package init (see third_party/inflection/MODIFIED.md).
+replace github.com/jinzhu/inflection => ./third_party/inflection
