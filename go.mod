@@ -62,3 +62,8 @@ replace github.com/santhosh-tekuri/jsonschema/v6 => ./third_party/jsonschema
 // A copy of v1.0.0 (gorm's) whose rules compile on first use instead of in a
 // package init (see third_party/inflection/MODIFIED.md).
 replace github.com/jinzhu/inflection => ./third_party/inflection
+
+// A copy of v2.1.0 (md2man's, for the man pages of dagctl docs) whose regular
+// expressions and entity table are built on first use instead of in a package
+// init (see third_party/blackfriday/MODIFIED.md).
+replace github.com/russross/blackfriday/v2 => ./third_party/blackfriday
