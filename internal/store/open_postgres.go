@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,8 +54,28 @@ func openPostgres(opts OpenOptions) (*sql.DB, gorm.Dialector, error) {
 	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &cancelWatcher{conn: c, delay: cancelDeadlineDelay}
 	}
-	db := stdlib.OpenDB(*cfg)
+	fresh := &freshConns{}
+	db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(fresh.connected), stdlib.OptionShouldPing(fresh.shouldPing))
 	return db, postgres.New(postgres.Config{Conn: db}), nil
+}
+
+// freshConns keeps pgx's rule for reusing a pooled connection (a liveness
+// ping first when it has been idle for over a second) but measures a new
+// connection's idle time from when it was made. The driver counts a new
+// connection as idle since ever, so the first statement after Open's
+// connection check paid a second ping round trip on every command.
+type freshConns struct{ made sync.Map } // *pgx.Conn → time.Time, until its first reuse
+
+func (f *freshConns) connected(_ context.Context, c *pgx.Conn) error {
+	f.made.Store(c, time.Now())
+	return nil
+}
+
+func (f *freshConns) shouldPing(_ context.Context, p stdlib.ShouldPingParams) bool {
+	if made, ok := f.made.LoadAndDelete(p.Conn); ok {
+		return time.Since(made.(time.Time)) > time.Second
+	}
+	return p.IdleDuration > time.Second
 }
 
 // cancelWatcher is what the driver does when a statement's context ends: it

@@ -204,15 +204,16 @@ func (s *Store) readColumns(db *gorm.DB) (map[string]map[string]bool, error) {
 	case DialectPostgres:
 		// Straight from pg_catalog: information_schema.columns costs 20-40 ms
 		// per command, this a few. Tables, views, foreign and partitioned tables.
-		err = db.Raw(`SELECT c.relname AS table_name, a.attname AS column_name
+		err = scanPairs(db.Raw(`SELECT c.relname AS table_name, a.attname AS column_name
 			FROM pg_attribute a
 			JOIN pg_class c ON c.oid = a.attrelid
 			JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'f', 'p')
-			  AND a.attnum > 0 AND NOT a.attisdropped`).Scan(&rows).Error
+			  AND a.attnum > 0 AND NOT a.attisdropped`), func(t, c string) { rows = append(rows, row{t, c}) })
 	default:
-		err = db.Raw(`SELECT m.name AS table_name, p.name AS column_name
-			FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'`).Scan(&rows).Error
+		err = scanPairs(db.Raw(`SELECT m.name AS table_name, p.name AS column_name
+			FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'`),
+			func(t, c string) { rows = append(rows, row{t, c}) })
 	}
 	if err != nil {
 		return nil, err
@@ -225,6 +226,24 @@ func (s *Store) readColumns(db *gorm.DB) (map[string]map[string]bool, error) {
 		cols[r.TableName][r.ColumnName] = true
 	}
 	return cols, nil
+}
+
+// scanPairs reads a query of two text columns row by row: the catalog has
+// hundreds of rows, and gorm's reflective Scan cost milliseconds per command.
+func scanPairs(q *gorm.DB, fn func(a, b string)) error {
+	rows, err := q.Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var a, b string
+	for rows.Next() {
+		if err := rows.Scan(&a, &b); err != nil {
+			return err
+		}
+		fn(a, b)
+	}
+	return rows.Err()
 }
 
 // readUniqueKeys returns the unique constraints and unique indexes of table

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+	"gorm.io/gorm/schema"
 
 	"github.com/dagctl/dagctl/internal/apperr"
 	"github.com/dagctl/dagctl/internal/pgtls"
@@ -92,6 +93,10 @@ func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
 		Logger:                 logger.Discard,
 		NowFunc:                func() time.Time { return opts.Now().UTC() },
 		DisableAutomaticPing:   true,
+		// dagctl names every table in its SQL (Raw, Table): the name gorm
+		// infers from a struct is never used, and pluralising it compiled
+		// about a hundred regular expressions in every command.
+		NamingStrategy: schema.NamingStrategy{SingularTable: true},
 	})
 	if err != nil {
 		if pool != nil {

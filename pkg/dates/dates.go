@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,9 +29,11 @@ func (e *DateError) Error() string {
 
 // form: date, optional time (T, t or a space; minutes required, seconds
 // and a fraction optional), optional zone (Z, ±HH:MM, ±HHMM or ±HH).
-var form = regexp.MustCompile(`^([0-9]{4})-([0-9]{2})-([0-9]{2})` +
-	`(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,9}))?)?)?` +
-	`([Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?$`)
+var form = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([0-9]{4})-([0-9]{2})-([0-9]{2})` +
+		`(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,9}))?)?)?` +
+		`([Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?$`)
+})
 
 // Parse reads a date given to flag. Accepted: YYYY-MM-DD,
 // YYYY-MM-DDTHH:MM, YYYY-MM-DDTHH:MM:SS with an optional fraction (RFC 3339),
@@ -53,7 +56,7 @@ func Parse(flag, value string, defaultTZ *time.Location) (time.Time, error) {
 		flag = "--" + flag
 	}
 	bad := &DateError{Flag: flag, Value: value}
-	m := form.FindStringSubmatch(strings.TrimSpace(value))
+	m := form().FindStringSubmatch(strings.TrimSpace(value))
 	if m == nil {
 		return time.Time{}, bad
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -130,11 +131,13 @@ func onlyDateTimeFormat(ve *jsonschema.ValidationError) bool {
 // iso8601DateTime covers the extended and basic ISO 8601 forms pendulum's
 // parse_iso8601 turns into a datetime: a date, 'T' or a space, an hour with
 // optional minutes, seconds and fraction, and an optional offset.
-var iso8601DateTime = regexp.MustCompile(
-	`^(\d{4})-?(\d{2})-?(\d{2})[T ](\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,]\d+)?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$`)
+var iso8601DateTime = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(
+		`^(\d{4})-?(\d{2})-?(\d{2})[T ](\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,]\d+)?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$`)
+})
 
 func isISO8601DateTime(s string) bool {
-	m := iso8601DateTime.FindStringSubmatch(s)
+	m := iso8601DateTime().FindStringSubmatch(s)
 	if m == nil {
 		return false
 	}

@@ -24,7 +24,7 @@ func FuzzValidatePrefix(f *testing.F) {
 			}
 			return
 		}
-		if !allowedPattern.MatchString(got) || strings.HasSuffix(got, "_") ||
+		if !allowedPattern().MatchString(got) || strings.HasSuffix(got, "_") ||
 			strings.Contains(strings.ToLower(got), "backfill") || hasReservedPrefix(got) ||
 			!strings.HasPrefix(in, got) || !FitsMaxLen(got) {
 			t.Fatalf("ValidatePrefix(%q) = %q breaks a rule", in, got)

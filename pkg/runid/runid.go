@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -43,7 +44,7 @@ var ReservedPrefixes = []string{
 }
 
 // allowedPattern is Airflow's default [scheduler] allowed_run_id_pattern.
-var allowedPattern = regexp.MustCompile(`^[A-Za-z0-9_.~:+-]+$`)
+var allowedPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.~:+-]+$`) })
 
 // PrefixError says which rule a --prefix value breaks.
 type PrefixError struct {
@@ -89,7 +90,7 @@ func ValidatePrefix(prefix string) (string, error) {
 	if prefix == "" {
 		return "", &PrefixError{Rule: RuleEmpty, Prefix: prefix}
 	}
-	if !allowedPattern.MatchString(prefix) {
+	if !allowedPattern().MatchString(prefix) {
 		return "", &PrefixError{Rule: RuleCharacters, Prefix: prefix}
 	}
 	if strings.Contains(strings.ToLower(prefix), "backfill") {
@@ -143,13 +144,15 @@ func Format(prefix string, counter int64, logicalDate time.Time) string {
 }
 
 // tail matches what Format appends to the prefix.
-var tail = regexp.MustCompile(`_([0-9]{7,19})_([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+00:00)$`)
+var tail = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`_([0-9]{7,19})_([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+00:00)$`)
+})
 
 // Parse splits an id made by Format. The prefix may itself contain
 // underscores and digits: the counter is the group of 7 or more digits right
 // before the date. ok is false for ids Format cannot have produced.
 func Parse(runID string) (prefix string, counter int64, logicalDate time.Time, ok bool) {
-	m := tail.FindStringSubmatchIndex(runID)
+	m := tail().FindStringSubmatchIndex(runID)
 	if m == nil || m[0] == 0 {
 		return "", 0, time.Time{}, false
 	}

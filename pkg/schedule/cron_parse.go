@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Field indexes, in croniter's order (the seconds field is the 6th, the year the 7th).
@@ -44,14 +45,16 @@ var cronAliases = map[string]string{
 }
 
 var (
-	stepSearchRe = regexp.MustCompile(`^([^-]+)-([^-/]+)(/(\d+))?$`)
-	onlyIntRe    = regexp.MustCompile(`^\d+$`)
-	starOrIntRe  = regexp.MustCompile(`^(\d+|\*)$`)
-	starStepRe   = regexp.MustCompile(`^\*(/.+)$`)
-	startStepRe  = regexp.MustCompile(`^(.+)/(.+)$`)
-	hashRe       = regexp.MustCompile(`^(h|r)(\((\d+)-(\d+)\))?(/(\d+))?$`)
-	specialDOWRe = regexp.MustCompile(`^(((((sun|mon|tue|wed|thu|fri|sat)(-(sun|mon|tue|wed|thu|fri|sat))?)` +
-		`|((jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(-(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))?)|\w+)#)|l)(\d+)$`)
+	stepSearchRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([^-]+)-([^-/]+)(/(\d+))?$`) })
+	onlyIntRe    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\d+$`) })
+	starOrIntRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+|\*)$`) })
+	starStepRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\*(/.+)$`) })
+	startStepRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.+)/(.+)$`) })
+	hashRe       = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(h|r)(\((\d+)-(\d+)\))?(/(\d+))?$`) })
+	specialDOWRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(((((sun|mon|tue|wed|thu|fri|sat)(-(sun|mon|tue|wed|thu|fri|sat))?)` +
+			`|((jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(-(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))?)|\w+)#)|l)(\d+)$`)
+	})
 )
 
 // CronSyntaxError reports an expression croniter 6.0.0 rejects (CroniterBadCronError).
@@ -114,7 +117,7 @@ func ParseCron(expr string) (*Cron, error) {
 	c.nfields = len(fields)
 	nthMap := map[int]uint8{}
 	for fi, fexpr := range fields {
-		if m := hashRe.FindStringSubmatch(fexpr); m != nil {
+		if m := hashRe().FindStringSubmatch(fexpr); m != nil {
 			if m[1] == "h" {
 				return nil, &CronSyntaxError{expr, "Hashed definitions must include hash_id"}
 			}
@@ -243,7 +246,7 @@ func expandField(c *Cron, expr string, fields []string, fi int, fexpr string, nt
 		list = list[:len(list)-1]
 		s, nth := e.s, e.nth
 		if fi == fDOW {
-			if m := specialDOWRe.FindStringSubmatch(s); m != nil {
+			if m := specialDOWRe().FindStringSubmatch(s); m != nil {
 				he, last := m[3], m[len(m)-1]
 				if he != "" {
 					s = he
@@ -259,17 +262,17 @@ func expandField(c *Cron, expr string, fields []string, fi int, fexpr string, nt
 			}
 		}
 		t := s
-		if m := starStepRe.FindStringSubmatch(s); m != nil {
+		if m := starStepRe().FindStringSubmatch(s); m != nil {
 			t = fmt.Sprintf("%d-%d%s", lo, hi, m[1])
 		}
-		m := stepSearchRe.FindStringSubmatch(t)
+		m := stepSearchRe().FindStringSubmatch(t)
 		if m == nil {
-			if m2 := startStepRe.FindStringSubmatch(s); m2 != nil {
+			if m2 := startStepRe().FindStringSubmatch(s); m2 != nil {
 				t = fmt.Sprintf("%s-%d/%s", m2[1], hi, m2[2])
 			} else {
 				t = s
 			}
-			m = stepSearchRe.FindStringSubmatch(t)
+			m = stepSearchRe().FindStringSubmatch(t)
 		}
 		if m != nil {
 			low, high, stepS := m[1], m[2], m[4]
@@ -279,17 +282,17 @@ func expandField(c *Cron, expr string, fields []string, fi int, fexpr string, nt
 			if fi == fDOM && high == "l" {
 				high = "31"
 			}
-			if !onlyIntRe.MatchString(low) {
+			if !onlyIntRe().MatchString(low) {
 				if low, err = alphaconv(expr, fi, low); err != nil {
 					return nil, false, false, err
 				}
 			}
-			if !onlyIntRe.MatchString(high) {
+			if !onlyIntRe().MatchString(high) {
 				if high, err = alphaconv(expr, fi, high); err != nil {
 					return nil, false, false, err
 				}
 			}
-			if !onlyIntRe.MatchString(low) || !onlyIntRe.MatchString(high) {
+			if !onlyIntRe().MatchString(low) || !onlyIntRe().MatchString(high) {
 				return nil, false, false, &CronSyntaxError{expr, fmt.Sprintf("bands '%s-%s' in field %d are not acceptable", low, high, fi)}
 			}
 			step, _ := strconv.Atoi(stepS)
@@ -342,7 +345,7 @@ func expandField(c *Cron, expr string, fields []string, fi int, fexpr string, nt
 		if strings.HasPrefix(t, "-") {
 			return nil, false, false, &CronSyntaxError{expr, "negative numbers not allowed"}
 		}
-		if !starOrIntRe.MatchString(t) {
+		if !starOrIntRe().MatchString(t) {
 			if t, err = alphaconv(expr, fi, t); err != nil {
 				return nil, false, false, err
 			}

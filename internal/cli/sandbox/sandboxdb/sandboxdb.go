@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sync"
 
 	_ "github.com/glebarez/go-sqlite" // database/sql driver "sqlite" (pure Go)
 
@@ -165,7 +166,7 @@ func load(ctx context.Context, path, release string) (revision string, dags int,
 	return revision, dags, nil
 }
 
-var revisionLine = regexp.MustCompile(`(?m)^-- alembic_version: ([0-9a-f]+)\s*$`)
+var revisionLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^-- alembic_version: ([0-9a-f]+)\s*$`) })
 
 // Revision returns the alembic head stamped by release, read from the header
 // of its schema dump.
@@ -174,14 +175,16 @@ func Revision(release string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	m := revisionLine.FindStringSubmatch(schema)
+	m := revisionLine().FindStringSubmatch(schema)
 	if m == nil {
 		return "", fmt.Errorf("no alembic_version line in the schema of Airflow %s", release)
 	}
 	return m[1], nil
 }
 
-var logTemplateInsert = regexp.MustCompile(`(?m)^INSERT INTO public\.log_template VALUES \(1, ('(?:[^']|'')*'), ('(?:[^']|'')*'), '([0-9-]+ [0-9:.]+)\+00'\);$`)
+var logTemplateInsert = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^INSERT INTO public\.log_template VALUES \(1, ('(?:[^']|'')*'), ('(?:[^']|'')*'), '([0-9-]+ [0-9:.]+)\+00'\);$`)
+})
 
 // seedSQL returns the rows Airflow's `db migrate` writes into an empty
 // database and the SQLite schema dump does not hold: the alembic head, the
@@ -194,7 +197,7 @@ func seedSQL(release, revision string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	m := logTemplateInsert.FindStringSubmatch(pg)
+	m := logTemplateInsert().FindStringSubmatch(pg)
 	if m == nil {
 		return "", fmt.Errorf("no log_template row in the seed of Airflow %s", release)
 	}
