@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"fmt"
 	"os/exec"
 	"time"
 
@@ -28,7 +27,7 @@ func BenchmarkPooled(b *testing.B) {
 		r := runner(b, p.db)
 		conn := connect(b, p.db)
 		var backfills, creates, pages, procs []time.Duration
-		for i := range reps {
+		for range reps {
 			d, _ := timed(b, r, "backfill", "create", "--dag-id", "fx_hourly", "--start-date", "2023-01-01T00:00",
 				"--end-date", "2024-02-25T00:00", "-o", "name")
 			backfills = append(backfills, d)
@@ -38,9 +37,11 @@ func BenchmarkPooled(b *testing.B) {
 			exec1(b, conn, `DELETE FROM dagctl_backfill_run`)
 			exec1(b, conn, `DELETE FROM dagctl_backfill`)
 
-			d, _ = timed(b, r, "runs", "create", "--dag-id", "fx_daily_cron", "--prefix", fmt.Sprintf("bench%d", i),
+			d, _ = timed(b, r, "runs", "create", "--dag-id", "fx_daily_cron", "--prefix", "bench",
 				"--start-date", "2024-01-01", "--end-date", "2025-05-14", "-o", "name")
 			creates = append(creates, d)
+			exec1(b, conn, `DELETE FROM dag_run WHERE dag_id = 'fx_daily_cron' AND run_id LIKE 'bench%'`)
+			exec1(b, conn, `DELETE FROM log WHERE event = 'dagctl.runs.create'`)
 
 			d, _ = timed(b, r, "runs", "list", "--dag-id", "fx_daily_cron", "--limit", "100", "-o", "json")
 			pages = append(pages, d)

@@ -164,6 +164,19 @@ func listRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 			}
 			return stream.Close()
 		}
+		if outOpts, err := f.OutputOptions(); err == nil && outOpts.Filter != nil {
+			// --jq/--template: the same JSON document, encoded without
+			// reflection, is what the filter reads.
+			doc := []byte{'['}
+			for i := range runs {
+				if i > 0 {
+					doc = append(doc, ',')
+				}
+				doc = shared.FastRun{Run: &runs[i]}.AppendJSON(doc)
+			}
+			doc = append(doc, ']')
+			return outOpts.Filter.ApplyJSON(f.IO.Out, doc)
+		}
 		views := make([]shared.RunView, len(runs))
 		for i, r := range runs {
 			views[i] = shared.NewRunView(r)
