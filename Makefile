@@ -10,7 +10,7 @@ LDFLAGS  := -s -w -X $(PKG)/internal/buildinfo.Version=$(VERSION) -X $(PKG)/inte
 export CGO_ENABLED := 0
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build test unit lint bench docs demo snapshot release-check fuzz clean
+.PHONY: build test cross unit lint bench docs demo snapshot release-check fuzz clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dagctl
@@ -18,6 +18,7 @@ build:
 # go vet plus every test, unit and integration (real PostgreSQL, MariaDB and SQLite), plus a short fuzz run.
 test:
 	$(GO) vet ./...
+	$(MAKE) --no-print-directory cross
 	$(GO) test -count=1 -timeout 25m ./...
 	$(MAKE) --no-print-directory fuzz
 
@@ -35,6 +36,12 @@ fuzz:
 	      test $${PIPESTATUS[0]} -eq 0 || exit 1; }; \
 	  done; \
 	done
+
+# The release targets other than this machine's must build too (a Unix-only
+# call once broke windows).
+cross:
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/dagctl
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/dagctl
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
