@@ -33,8 +33,8 @@ func TestParseDBURLMySQLForms(t *testing.T) {
 			redacted: "mysql+pymysql://u:xxxxx@10.0.0.5/af?charset=utf8", hostPort: "10.0.0.5:3306", tlsIs: "preferred"},
 		{raw: "mysql+mysqlconnector://u:pw@[::1]:3310/af", net: "tcp", addr: "[::1]:3310", user: "u", pw: "pw", db: "af",
 			redacted: "mysql+mysqlconnector://u:xxxxx@[::1]:3310/af", hostPort: "[::1]:3310", tlsIs: "preferred"},
-		{raw: "mysql://root@localhost/af?unix_socket=/tmp/x/mysqld.sock", net: "unix", addr: "/tmp/x/mysqld.sock", user: "root",
-			db: "af", redacted: "mysql://root@localhost/af?unix_socket=/tmp/x/mysqld.sock", hostPort: "/tmp/x/mysqld.sock", tlsIs: "false"},
+		{raw: "mysql://root@localhost/af?unix_socket=/srv/mysql/mysqld.sock", net: "unix", addr: "/srv/mysql/mysqld.sock", user: "root",
+			db: "af", redacted: "mysql://root@localhost/af?unix_socket=/srv/mysql/mysqld.sock", hostPort: "/srv/mysql/mysqld.sock", tlsIs: "false"},
 		{raw: "mariadb+mariadbconnector://u:pw@h/af?ssl_mode=DISABLED", net: "tcp", addr: "h:3306", user: "u", pw: "pw", db: "af",
 			redacted: "mariadb+mariadbconnector://u:xxxxx@h/af?ssl_mode=DISABLED", hostPort: "h:3306", tlsIs: "false"},
 		// SQLAlchemy hands the query to the driver on top of the URL's parts.

@@ -63,7 +63,7 @@ contexts:
     db: "postgresql://airflow:pw@db/airflow?sslmode=verify-ca"
     sslmode: disable
   lite:
-    db: "sqlite:////tmp/airflow.db"
+    db: "sqlite:////srv/airflow/airflow.db"
     sslmode: verify-full
 `
 	load := func(t *testing.T, context string, env map[string]string) *Settings {
