@@ -278,8 +278,21 @@ func TestInterruptCancelsTheServerStatement(t *testing.T) {
 // a new run runID at logical date date: a run written "by the scheduler".
 func copyRunSQL(t *testing.T, db *dbtest.DB, tg target, srcRunID, runID, date string) string {
 	t.Helper()
-	cols := db.QueryRows(t, `SELECT column_name FROM information_schema.columns WHERE table_name = 'dag_run'
-		AND table_schema = current_schema() AND column_name <> 'id' ORDER BY ordinal_position`)
+	// date is "YYYY-MM-DD HH:MM:SS" UTC; each dialect's literal of it.
+	var cols [][]any
+	literal := "'" + date + "+00'::timestamptz"
+	switch tg.SQL() {
+	case dbtest.SQLite:
+		cols = db.QueryRows(t, `SELECT name FROM pragma_table_info('dag_run') WHERE name <> 'id' ORDER BY cid`)
+		literal = "'" + date + ".000000'" // SQLAlchemy's text form
+	case dbtest.MySQL:
+		cols = db.QueryRows(t, `SELECT column_name FROM information_schema.columns WHERE table_name = 'dag_run'
+			AND table_schema = DATABASE() AND column_name <> 'id' ORDER BY ordinal_position`)
+		literal = "'" + date + "'" // the session's time_zone is UTC, as Airflow's
+	default:
+		cols = db.QueryRows(t, `SELECT column_name FROM information_schema.columns WHERE table_name = 'dag_run'
+			AND table_schema = current_schema() AND column_name <> 'id' ORDER BY ordinal_position`)
+	}
 	var names, values []string
 	for _, c := range cols {
 		n := text(c[0])
@@ -288,7 +301,7 @@ func copyRunSQL(t *testing.T, db *dbtest.DB, tg target, srcRunID, runID, date st
 		case "run_id":
 			values = append(values, "'"+runID+"'")
 		case ld(tg), "run_after", "data_interval_start", "data_interval_end":
-			values = append(values, "'"+date+"'::timestamptz")
+			values = append(values, literal)
 		case "run_type":
 			values = append(values, "'scheduled'")
 		default:
@@ -299,8 +312,17 @@ func copyRunSQL(t *testing.T, db *dbtest.DB, tg target, srcRunID, runID, date st
 		strings.Join(names, ", "), strings.Join(values, ", "), srcRunID)
 }
 
+// insertWaiting counts dagctl statements inserting into dag_run that wait
+// for another transaction's row (the scheduler's, not yet committed).
+func insertWaiting(t *testing.T, db *dbtest.DB, tg target) int64 {
+	if tg.SQL() == dbtest.MySQL {
+		return db.ScalarInt(t, `SELECT count(*) FROM information_schema.processlist WHERE db = DATABASE() AND info LIKE 'INSERT INTO dag_run%'`)
+	}
+	return db.ScalarInt(t, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO dag_run%'`)
+}
+
 func TestSchedulerRaceIsASkip(t *testing.T) {
-	for _, tg := range []target{{dbtest.Postgres, "2.10.5"}, {dbtest.Postgres, "3.0.3"}, {pgbouncer, "2.10.5"}} {
+	for _, tg := range []target{{dbtest.Postgres, "2.10.5"}, {dbtest.Postgres, "3.0.3"}, {pgbouncer, "2.10.5"}, {dbtest.MySQL, "2.10.5"}} {
 		t.Run(tg.String(), func(t *testing.T) {
 			t.Parallel()
 			db := open(t, tg, dbtest.WithSampleDAGs())
@@ -308,7 +330,7 @@ func TestSchedulerRaceIsASkip(t *testing.T) {
 			var seed create.Result
 			r.JSON(t, &seed, "runs", "create", "--dag-id", "fx_daily_cron", "--prefix", "seed", "--start-date", "2024-03-01", "--end-date", "2024-03-01")
 			// The scheduler is inserting a run for 2024-03-03 and has not committed yet.
-			commit, _ := holdTx(t, db, copyRunSQL(t, db, tg, seed.DagRunIDs[0], "scheduled__2024-03-03T00:00:00+00:00", "2024-03-03 00:00:00+00"))
+			commit, _ := holdTx(t, db, copyRunSQL(t, db, tg, seed.DagRunIDs[0], "scheduled__2024-03-03T00:00:00+00:00", "2024-03-03 00:00:00"))
 			type outcome struct {
 				res clitest.Result
 				out create.Result
@@ -322,7 +344,7 @@ func TestSchedulerRaceIsASkip(t *testing.T) {
 			}()
 			// dagctl read no run for 2024-03-03, and now waits on the unique index.
 			deadline := time.Now().Add(10 * time.Second)
-			for db.ScalarInt(t, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO dag_run%'`) == 0 {
+			for insertWaiting(t, db, tg) == 0 {
 				if time.Now().After(deadline) {
 					t.Fatal("dagctl's insert never waited for the scheduler's row")
 				}
@@ -345,7 +367,7 @@ func TestSchedulerRaceIsASkip(t *testing.T) {
 }
 
 func TestReconcileRecordsATakenDateAndMovesOn(t *testing.T) {
-	for _, tg := range []target{{dbtest.Postgres, "2.10.5"}, {pgbouncer, "2.10.5"}} {
+	for _, tg := range []target{{dbtest.Postgres, "2.10.5"}, {pgbouncer, "2.10.5"}, {dbtest.MySQL, "2.10.5"}, {dbtest.SQLite, "2.10.5"}} {
 		t.Run(tg.String(), func(t *testing.T) {
 			t.Parallel()
 			db := open(t, tg, dbtest.WithSampleDAGs())
@@ -355,7 +377,7 @@ func TestReconcileRecordsATakenDateAndMovesOn(t *testing.T) {
 			other := createBackfill(t, r, "--dag-id", "fx_hourly", "--start-date", "2024-02-01T00:00", "--end-date", "2024-02-01T02:00", "--max-active-runs", "1")
 			first := db.ScalarString(t, "SELECT run_id FROM dag_run WHERE dag_id = 'fx_daily_cron' ORDER BY id LIMIT 1")
 			// Airflow's UI triggers a run for a date the backfill has planned but not written yet.
-			db.SQL(t, copyRunSQL(t, db, tg, first, "manual__2024-02-03T00:00:00+00:00", "2024-02-03 00:00:00+00"))
+			db.SQL(t, copyRunSQL(t, db, tg, first, "manual__2024-02-03T00:00:00+00:00", "2024-02-03 00:00:00"))
 			db.SQL(t, "UPDATE dag_run SET state = 'running' WHERE run_id = 'manual__2024-02-03T00:00:00+00:00'")
 			for pass := 0; pass < 6; pass++ {
 				finishRuns(t, db, "fx_daily_cron", "success")
@@ -502,7 +524,7 @@ func TestFirstBackfillRacingTheScheduler(t *testing.T) {
 			r := runner(t, db)
 			var seed create.Result
 			r.JSON(t, &seed, "runs", "create", "--dag-id", "fx_daily_cron", "--prefix", "seed", "--start-date", "2024-03-01", "--end-date", "2024-03-01")
-			commit, _ := holdTx(t, db, copyRunSQL(t, db, tg, seed.DagRunIDs[0], "scheduled__2024-03-03T00:00:00+00:00", "2024-03-03 00:00:00+00"))
+			commit, _ := holdTx(t, db, copyRunSQL(t, db, tg, seed.DagRunIDs[0], "scheduled__2024-03-03T00:00:00+00:00", "2024-03-03 00:00:00"))
 			done := make(chan clitest.Result)
 			go func() {
 				done <- r.Run(t, "backfill", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-03-02", "--end-date", "2024-03-04", "--max-active-runs", "3", "-o", "json")
