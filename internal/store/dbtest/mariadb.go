@@ -330,13 +330,7 @@ func (s *mariadbServer) stop() {
 	if s.proc == nil || s.proc.Process == nil {
 		return
 	}
-	s.proc.Process.Signal(syscall.SIGTERM) // normal shutdown
-	select {
-	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		s.proc.Process.Kill()
-		<-s.exited
-	}
+	stopProcess(s.proc.Process, s.exited, syscall.SIGTERM, 15*time.Second)
 }
 
 // stopMariaDB stops this process's MariaDB server if it was started, and returns the databases

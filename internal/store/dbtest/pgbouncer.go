@@ -188,13 +188,7 @@ func (b *bouncer) stop() {
 	if b.proc == nil || b.proc.Process == nil {
 		return
 	}
-	b.proc.Process.Signal(syscall.SIGINT)
-	select {
-	case <-b.exited:
-	case <-time.After(10 * time.Second):
-		b.proc.Process.Kill()
-		<-b.exited
-	}
+	stopProcess(b.proc.Process, b.exited, syscall.SIGINT, 10*time.Second)
 }
 
 func stopBouncer() {

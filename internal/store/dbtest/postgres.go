@@ -408,13 +408,7 @@ func (c *cluster) stop() {
 	if c.proc == nil || c.proc.Process == nil {
 		return
 	}
-	c.proc.Process.Signal(syscall.SIGINT) // fast shutdown
-	select {
-	case <-c.exited:
-	case <-time.After(15 * time.Second):
-		c.proc.Process.Kill()
-		<-c.exited
-	}
+	stopProcess(c.proc.Process, c.exited, syscall.SIGINT, 15*time.Second)
 }
 
 // stopCluster stops this process's cluster if it was started, and returns the databases that

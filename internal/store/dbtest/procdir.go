@@ -148,3 +148,15 @@ func shutdown() {
 	fmt.Fprintf(os.Stderr, "dbtest: then connect with: psql 'postgresql://postgres@/%s?host=%s'; remove the directory when done\n",
 		kept[0], filepath.Join(procPath, "pg"))
 }
+
+// stopProcess asks a server process to stop with sig and waits for exited
+// (closed when it has been reaped); after grace it is killed.
+func stopProcess(proc *os.Process, exited <-chan struct{}, sig os.Signal, grace time.Duration) {
+	proc.Signal(sig)
+	select {
+	case <-exited:
+	case <-time.After(grace):
+		proc.Kill()
+		<-exited
+	}
+}

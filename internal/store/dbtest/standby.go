@@ -57,13 +57,7 @@ func NewStandby(t testing.TB, primary *DB) *DB {
 	exited := make(chan struct{})
 	go func() { proc.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		proc.Process.Signal(syscall.SIGINT)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			proc.Process.Kill()
-			<-exited
-		}
+		stopProcess(proc.Process, exited, syscall.SIGINT, 15*time.Second)
 	})
 	dsn := fmt.Sprintf("host=%s user=postgres dbname=%s sslmode=disable", dir, primary.Name)
 	h, err := sql.Open("pgx", dsn)
