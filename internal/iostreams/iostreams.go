@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"io"
 	"os"
+
+	"golang.org/x/term"
 )
 
 // IOStreams are the three standard streams plus what dagctl needs to know of them.
@@ -69,10 +71,9 @@ func (s *IOStreams) Infof(format string, args ...any) {
 	_, _ = io.WriteString(s.ErrOut, sprintf(format, args...))
 }
 
+// isTerminal asks the terminal driver (isatty: TCGETS on Unix,
+// GetConsoleMode on Windows), as Go CLIs do. A character device is not
+// enough: /dev/null is one, and cron jobs send their output there.
 func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	return fi.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
