@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/dagctl/dagctl/pkg/params"
+	"github.com/dagctl/dagctl/pkg/taskgraph"
 )
 
 // DAG is what dagctl needs from a serialized DAG.
@@ -45,6 +46,9 @@ type DAG struct {
 	// DependsOnPast is true when any task has depends_on_past.
 	DependsOnPast bool
 	TaskIDs       []string // in serialized order
+	// TaskGroup is the DAG's root task group, children in declaration
+	// order (nil when the row has none); TopologicalOrder uses it.
+	TaskGroup *taskgraph.Group
 	// Mapped says which tasks are mapped (expand()): their instances have
 	// map_index >= 0.
 	Mapped map[string]bool
@@ -205,6 +209,13 @@ func (d *DAG) fill(m map[string]json.RawMessage, taskDefaults map[string]json.Ra
 		d.ScheduleInterval = raw
 	}
 
+	if raw, ok := m["_task_group"]; ok && !isNull(raw) {
+		g, err := parseTaskGroup(raw)
+		if err != nil {
+			return err
+		}
+		d.TaskGroup = g
+	}
 	return d.fillTasks(m["tasks"], taskDefaults)
 }
 

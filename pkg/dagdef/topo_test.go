@@ -44,3 +44,35 @@ func TestParseDownstreamAndMapped(t *testing.T) {
 		t.Errorf("order %v", got)
 	}
 }
+
+// TestParseTaskGroupOrder: the children of "_task_group" keep the order they
+// were serialized in (not alphabetical), groups nest, and the order uses them.
+func TestParseTaskGroupOrder(t *testing.T) {
+	data := `{"__version": 2, "dag": {"dag_id": "d",
+	  "_task_group": {"_group_id": null, "children": {
+	    "zeta": ["operator", "zeta"],
+	    "grp": ["taskgroup", {"_group_id": "grp", "children": {"grp.b": ["operator", "grp.b"], "grp.a": ["operator", "grp.a"]}, "upstream_task_ids": ["zeta"]}],
+	    "alpha": ["operator", "alpha"]},
+	    "upstream_task_ids": []},
+	  "tasks": [
+	    {"__type": "operator", "__var": {"task_id": "alpha"}},
+	    {"__type": "operator", "__var": {"task_id": "grp.a"}},
+	    {"__type": "operator", "__var": {"task_id": "grp.b"}},
+	    {"__type": "operator", "__var": {"task_id": "zeta", "downstream_task_ids": ["grp.b", "grp.a"]}}]}}`
+	d, err := Parse([]byte(data), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.TaskGroup == nil || len(d.TaskGroup.Children) != 3 || d.TaskGroup.Children[0].TaskID != "zeta" || d.TaskGroup.Children[1].Group == nil {
+		t.Fatalf("task group %+v", d.TaskGroup)
+	}
+	// root: zeta, then grp (its upstream zeta is sorted), then alpha; grp keeps b before a.
+	if got := d.TopologicalOrder(); !slices.Equal(got, []string{"zeta", "grp.b", "grp.a", "alpha"}) {
+		t.Errorf("order %v", got)
+	}
+	for _, bad := range []string{`{"children": []}`, `{"children": {"x": ["weird", "x"]}}`, `{"children": {"x": ["operator"]}}`} {
+		if _, err := parseTaskGroup([]byte(bad)); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
