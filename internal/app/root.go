@@ -16,6 +16,7 @@ import (
 	"github.com/dagctl/dagctl/internal/cli/doctor"
 	"github.com/dagctl/dagctl/internal/cli/runs"
 	"github.com/dagctl/dagctl/internal/cli/sandbox"
+	"github.com/dagctl/dagctl/internal/cli/tasks"
 	"github.com/dagctl/dagctl/internal/cli/version"
 	"github.com/dagctl/dagctl/internal/output"
 )
@@ -84,6 +85,7 @@ own, as the list [run]. NO_COLOR or --no-color turns colour off.
 	root.AddCommand(
 		dags.NewCmdDags(f),
 		runs.NewCmdRuns(f),
+		tasks.NewCmdTasks(f),
 		backfill.NewCmdBackfill(f),
 		doctor.NewCmdDoctor(f),
 		configcmd.NewCmdConfig(f),

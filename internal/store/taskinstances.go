@@ -23,19 +23,21 @@ type TaskInstance struct {
 	EndDate   *time.Time
 	// Duration is in seconds, as Airflow stores it; nil when not set.
 	Duration *float64
-	// Operator is custom_operator_name when set, else operator (what Airflow's UI shows).
-	Operator         string
-	Hostname         string
-	Unixname         string
-	Pool             string
-	PoolSlots        int
-	Queue            string
-	PriorityWeight   *int
-	QueuedAt         *time.Time
-	PID              *int
-	Executor         string
-	RenderedMapIndex string
-	UpdatedAt        *time.Time
+	// Operator is the operator's class name; CustomOperatorName the name
+	// it asked to be shown by (e.g. "@task"), "" when none.
+	Operator           string
+	CustomOperatorName string
+	Hostname           string
+	Unixname           string
+	Pool               string
+	PoolSlots          int
+	Queue              string
+	PriorityWeight     *int
+	QueuedAt           *time.Time
+	PID                *int
+	Executor           string
+	RenderedMapIndex   string
+	UpdatedAt          *time.Time
 }
 
 type taskInstanceRow struct {
@@ -73,9 +75,7 @@ func (r taskInstanceRow) toTaskInstance() TaskInstance {
 		Pool: deref(r.Pool), Queue: deref(r.Queue), PriorityWeight: r.PriorityWeight, QueuedAt: r.QueuedAt.Ptr(),
 		PID: r.PID, Executor: deref(r.Executor), RenderedMapIndex: deref(r.RenderedMapIndex), UpdatedAt: r.UpdatedAt.Ptr(),
 	}
-	if r.CustomOperatorName != nil && *r.CustomOperatorName != "" {
-		ti.Operator = *r.CustomOperatorName
-	}
+	ti.CustomOperatorName = deref(r.CustomOperatorName)
 	if r.TryNumber != nil {
 		ti.TryNumber = *r.TryNumber
 	}

@@ -34,12 +34,37 @@ func (n Node) id() string {
 //
 // root nil stands for a DAG without groups: its tasks in serialized order.
 // Tasks that a cycle (which Airflow refuses to load) would leave behind
-// follow in declaration order; tasks in downstream but not in the graph are
-// ignored.
+// follow in declaration order; tasks in downstream but not in tasks are
+// ignored, and so are group children that are not in tasks.
 func TopologicalOrder(root *Group, tasks []string, downstream map[string][]string) []string {
+	known := make(map[string]bool, len(tasks))
+	for _, t := range tasks {
+		known[t] = true
+	}
+	// The group tree holds only the DAG's tasks: a child that is not one is
+	// dropped, and a task the tree lacks joins the root, in declaration order.
+	inTree := map[string]bool{}
+	var prune func(g *Group) *Group
+	prune = func(g *Group) *Group {
+		out := &Group{ID: g.ID, UpstreamTaskIDs: g.UpstreamTaskIDs}
+		for _, c := range g.Children {
+			switch {
+			case c.Group != nil:
+				out.Children = append(out.Children, Node{Group: prune(c.Group)})
+			case known[c.TaskID] && !inTree[c.TaskID]:
+				inTree[c.TaskID] = true
+				out.Children = append(out.Children, c)
+			}
+		}
+		return out
+	}
 	if root == nil {
 		root = &Group{}
-		for _, t := range tasks {
+	}
+	root = prune(root)
+	for _, t := range tasks {
+		if !inTree[t] {
+			inTree[t] = true
 			root.Children = append(root.Children, Node{TaskID: t})
 		}
 	}
@@ -80,12 +105,6 @@ func TopologicalOrder(root *Group, tasks []string, downstream map[string][]strin
 		}
 	}
 	expand(root)
-	for _, t := range tasks {
-		if !seen[t] {
-			seen[t] = true
-			out = append(out, t)
-		}
-	}
 	return out
 }
 

@@ -84,3 +84,13 @@ func TestTopologicalOrder(t *testing.T) {
 		t.Errorf("stray: %v", got)
 	}
 }
+
+// TestTopologicalOrderTreeOutOfStep: a group tree that names tasks the DAG
+// does not have, and lacks some it has, still orders the DAG's tasks.
+func TestTopologicalOrderTreeOutOfStep(t *testing.T) {
+	root := &Group{Children: []Node{{TaskID: "start"}, {TaskID: "work"}, {TaskID: "transform"}}}
+	got := TopologicalOrder(root, []string{"load", "transform", "extract"}, map[string][]string{"extract": {"transform"}, "transform": {"load"}})
+	if !slices.Equal(got, []string{"extract", "transform", "load"}) {
+		t.Errorf("%v", got)
+	}
+}

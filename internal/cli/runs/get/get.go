@@ -24,8 +24,10 @@ func NewCmdGet(f *cmdutil.Factory, runF func(context.Context, *Options) error) *
 	cmd := &cobra.Command{
 		Use:   "get RUN_ID",
 		Short: "Show one DAG run",
-		Long: `Show one DAG run by its run_id. The same run_id can exist in several DAGs:
-then --dag-id is required (exit 2 lists them). A missing run is exit 3.`,
+		Long: `Show one DAG run by its run_id, with how many of its task instances are in
+each state (task_instance_states; "none" counts those without a state yet).
+The same run_id can exist in several DAGs: then --dag-id is required (exit 2
+lists them). A missing run is exit 3.`,
 		Example: "  dagctl runs get manual__2024-06-15T10:30:00+00:00 --dag-id etl\n  dagctl runs get nightly_0000001_2024-01-01T00:00:00+00:00 -o json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -53,11 +55,15 @@ func getRun(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err := f.Authorize(ctx, rbac.Read, run.DagID); err != nil {
 		return err
 	}
-	return f.Print(single(shared.NewRunView(*run)))
+	counts, err := st.TaskInstanceCounts(ctx, run.DagID, []string{run.RunID})
+	if err != nil {
+		return err
+	}
+	return f.Print(single(shared.NewRunDetailView(*run, counts[run.RunID])))
 }
 
-func single(v shared.RunView) output.Result {
-	r := shared.Result([]shared.RunView{v})
+func single(v shared.RunDetailView) output.Result {
+	r := shared.DetailResult([]shared.RunDetailView{v})
 	r.Data = v
 	return r
 }

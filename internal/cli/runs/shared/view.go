@@ -3,7 +3,9 @@ package shared
 
 import (
 	"encoding/json"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/dagctl/dagctl/internal/output"
 	"github.com/dagctl/dagctl/internal/store"
@@ -72,6 +74,68 @@ func Result(views []RunView) output.Result {
 				rows[i] = RunRow(v)
 			}
 			return output.Rows{Headers: RunHeaders, Rows: rows}
+		},
+		Names: func() []string {
+			names := make([]string, len(views))
+			for i, v := range views {
+				names[i] = v.RunID
+			}
+			return names
+		},
+	}
+}
+
+// RunDetailView is a run as `runs get` (and `runs wait`) show it: the run's
+// view plus how many of its task instances are in each state ("none" for
+// those without one).
+type RunDetailView struct {
+	RunView
+	TaskInstanceStates map[string]int `json:"task_instance_states"`
+}
+
+// NewRunDetailView maps a run and its task instance counts to the view.
+func NewRunDetailView(r store.Run, counts map[string]int) RunDetailView {
+	if counts == nil {
+		counts = map[string]int{}
+	}
+	return RunDetailView{RunView: NewRunView(r), TaskInstanceStates: counts}
+}
+
+// taskStateOrder is the order counts are shown in: as a run progresses.
+var taskStateOrder = []string{"success", "failed", "upstream_failed", "skipped", "running", "deferred", "queued", "scheduled",
+	"up_for_retry", "up_for_reschedule", "restarting", "removed", "none"}
+
+// TaskCounts renders counts as "3 success, 1 failed" in a fixed order.
+func TaskCounts(counts map[string]int) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, s := range taskStateOrder {
+		seen[s] = true
+		if n := counts[s]; n > 0 {
+			parts = append(parts, strconv.Itoa(n)+" "+s)
+		}
+	}
+	var other []string
+	for s, n := range counts {
+		if !seen[s] && n > 0 {
+			other = append(other, strconv.Itoa(n)+" "+s)
+		}
+	}
+	sort.Strings(other)
+	return strings.Join(append(parts, other...), ", ")
+}
+
+// DetailResult builds the printable result of runs shown with their task
+// counts: the runs table plus a tasks column.
+func DetailResult(views []RunDetailView) output.Result {
+	return output.Result{
+		Data: views,
+		Table: func() output.Rows {
+			rows := make([][]string, len(views))
+			for i, v := range views {
+				rows[i] = append(RunRow(v.RunView), TaskCounts(v.TaskInstanceStates))
+			}
+			return output.Rows{Headers: append(append([]string{}, RunHeaders...), "tasks"), Rows: rows}
 		},
 		Names: func() []string {
 			names := make([]string, len(views))
