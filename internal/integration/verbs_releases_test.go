@@ -114,6 +114,11 @@ func TestPauseAndSetStateOnEveryRelease(t *testing.T) {
 		// runs clear, backfill cancel --terminate and backfill retry read the
 		// serialized DAG: work (retries 1) >> end, fan mapped.
 		insertHandDAG(t, db, tg)
+		// tasks list reads these releases' task instances in the DAG's order.
+		listed := r.MustRun(t, 0, "tasks", "list", runID, "--dag-id", "fx_hand", "-o", "json", "--jq", `.[] | "\(.task_id)/\(.map_index)/\(.state)/\(.try_number)"`).Stdout
+		if want := "work/-1/failed/1\nend/-1/skipped/0\nfan/0/failed/1\nfan/1/failed/1\nfan/2/failed/0\n"; listed != want {
+			t.Errorf("tasks list: %q, want %q", listed, want)
+		}
 		r.MustRun(t, 0, "dags", "unpause", "fx_hand")
 		var cl clear.Result
 		r.JSON(t, &cl, "runs", "clear", runID, "--dag-id", "fx_hand")
