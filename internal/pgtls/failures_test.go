@@ -262,3 +262,121 @@ func holdConnections(t *testing.T, dsn string, n int) {
 		t.Cleanup(func() { c.Close(context.Background()) })
 	}
 }
+
+// TestPgBouncerRefusalsNameTheCause: through PgBouncer in pool_mode=transaction (no client TLS),
+// its own refusals — a wrong password or an unknown user at the pooler, a database not in its
+// [databases], a startup parameter it does not pass, no client slot left (max_client_conn) —
+// under every sslmode, compared with psql's cause for the same URL.
+func TestPgBouncerRefusalsNameTheCause(t *testing.T) {
+	if testing.Short() {
+		t.Skip("about 80 connection attempts: not in -short")
+	}
+	psql := lookPsql(t)
+	ca := newPKI(t, "dagctl test CA")
+	crt, key := ca.issue(t, "server", "localhost", []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, false)
+	srv := dbtest.NewTLSServer(t, dbtest.TLSOptions{CertFile: crt, KeyFile: key, HBA: failureHBA})
+	srv.Exec(t, "CREATE DATABASE airflow")
+	users := map[string]string{connUser: connPass}
+	pooler := srv.NewPgBouncer(t, dbtest.PgBouncerOptions{Users: users, Databases: []string{"airflow"}})
+	const maxClients = 2
+	full := srv.NewPgBouncer(t, dbtest.PgBouncerOptions{Users: users, Databases: []string{"airflow"}, MaxClientConn: maxClients})
+
+	type bouncerFailure struct {
+		name        string
+		user, pass  string
+		db, query   string
+		bouncer     *dbtest.PgBouncer
+		sequential  bool // shares the full pooler's slots
+		expectInMsg string
+	}
+	failures := []bouncerFailure{
+		{name: "wrong password at the pooler", user: connUser, pass: wrongPass, db: "airflow", bouncer: pooler},
+		{name: "user unknown to the pooler", user: ghostUser, pass: ghostPass, db: "airflow", bouncer: pooler},
+		{name: "database unknown to the pooler", user: connUser, pass: connPass, db: "nosuchdb", bouncer: pooler},
+		{name: "startup parameter the pooler refuses", user: connUser, pass: connPass, db: "airflow", query: "options=" + badOption, bouncer: pooler},
+	}
+	run := func(t *testing.T, mode struct{ name, query string }, f bouncerFailure) {
+		u := pgURL(f.user, f.pass, f.bouncer.Host, f.bouncer.Port, f.db, joinQuery(mode.query, "connect_timeout=5", f.query))
+		cause, out := psqlCause(t, psql, u)
+		res := clitest.New(t, nil).Run(t, "--db", u, "dags", "list")
+		checkMessage(t, res, cause, out, f.bouncer.Addr(), f.pass)
+		if testing.Verbose() {
+			t.Logf("psql: %s\ndagctl: %s", cause, strings.TrimSpace(res.Stderr))
+		}
+	}
+	t.Run("refusals", func(t *testing.T) {
+		for _, mode := range sslModes(ca.path("ca.crt")) {
+			for _, f := range failures {
+				t.Run(mode.name+"/"+f.name, func(t *testing.T) {
+					t.Parallel()
+					run(t, mode, f)
+				})
+			}
+		}
+	})
+	t.Run("no client slot left", func(t *testing.T) {
+		holdConnections(t, fmt.Sprintf("host=%s port=%d user=%s password=%s dbname=airflow sslmode=disable", full.Host, full.Port, connUser, connPass), maxClients)
+		for _, mode := range sslModes(ca.path("ca.crt")) {
+			t.Run(mode.name, func(t *testing.T) {
+				run(t, mode, bouncerFailure{user: connUser, pass: connPass, db: "airflow", bouncer: full})
+			})
+		}
+	})
+}
+
+// TestConnectTimeoutOnlyWhenTimeRunsOut: a server that accepts the connection and never answers
+// is the one failure reported as a timeout, as psql reports it ("timeout expired"); dagctl says
+// "timed out" under every sslmode (prefer and allow make two attempts within the one timeout).
+func TestConnectTimeoutOnlyWhenTimeRunsOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for timeouts: not in -short")
+	}
+	psql := lookPsql(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn // accepted, never answered
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	port := l.Addr().(*net.TCPAddr).Port
+	for _, mode := range []string{"disable", "allow", "prefer", "require"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			u := pgURL(connUser, connPass, "127.0.0.1", port, "airflow", "sslmode="+mode+"&connect_timeout=1")
+			cause, out := psqlCause(t, psql, u)
+			if !strings.Contains(cause, "timeout expired") {
+				t.Fatalf("psql did not time out: %s", out)
+			}
+			start := time.Now()
+			res := clitest.New(t, nil).Run(t, "--db", u, "dags", "list")
+			msg := strings.TrimSpace(res.Stderr)
+			if res.Code != 1 || !strings.Contains(msg, "timed out after 1s") || !strings.Contains(msg, "127.0.0.1:"+strconv.Itoa(port)) ||
+				strings.Contains(msg, "\n") || strings.Contains(msg, "TLS") {
+				t.Errorf("exit %d, %q; want exit 1, one line naming the address and the timeout of 1s, no TLS (psql: %s)", res.Code, msg, out)
+			}
+			if testing.Verbose() {
+				t.Logf("psql: %s\ndagctl: %s", cause, msg)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %s with connect_timeout=1", d)
+			}
+		})
+	}
+}
