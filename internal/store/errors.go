@@ -126,19 +126,30 @@ func networkCause(dialect string, err error) string {
 		}
 		return fmt.Sprintf("could not translate host name %q to address: %s", dnsErr.Name, why)
 	}
+	var opErr *net.OpError
+	if !errors.As(err, &opErr) || opErr.Err == nil {
+		return ""
+	}
+	why := oneLine(innermost(opErr.Err))
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
-		why := errno.Error()
+		why = errno.Error()
 		if errno == syscall.ECONNREFUSED {
 			why += " (is the server running on that host and accepting TCP/IP connections?)"
 		}
-		return why
 	}
-	var opErr *net.OpError
-	if errors.As(err, &opErr) && opErr.Err != nil {
-		return oneLine(innermost(opErr.Err))
+	if dialect == DialectMySQL && opErr.Op == "dial" && opErr.Addr != nil {
+		// The mysql client's words (CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR).
+		if opErr.Net == "unix" {
+			return fmt.Sprintf("can't connect to local server through socket '%s': %s", opErr.Addr, why)
+		}
+		host, _, splitErr := net.SplitHostPort(opErr.Addr.String())
+		if splitErr != nil {
+			host = opErr.Addr.String()
+		}
+		return fmt.Sprintf("can't connect to server on '%s': %s", host, why)
 	}
-	return ""
+	return why
 }
 
 // oneLine joins the lines of a message.
