@@ -282,12 +282,10 @@ func TestPgBouncerRefusalsNameTheCause(t *testing.T) {
 	full := srv.NewPgBouncer(t, dbtest.PgBouncerOptions{Users: users, Databases: []string{"airflow"}, MaxClientConn: maxClients})
 
 	type bouncerFailure struct {
-		name        string
-		user, pass  string
-		db, query   string
-		bouncer     *dbtest.PgBouncer
-		sequential  bool // shares the full pooler's slots
-		expectInMsg string
+		name       string
+		user, pass string
+		db, query  string
+		bouncer    *dbtest.PgBouncer
 	}
 	failures := []bouncerFailure{
 		{name: "wrong password at the pooler", user: connUser, pass: wrongPass, db: "airflow", bouncer: pooler},
@@ -315,6 +313,7 @@ func TestPgBouncerRefusalsNameTheCause(t *testing.T) {
 		}
 	})
 	t.Run("no client slot left", func(t *testing.T) {
+		// One case at a time: psql and dagctl each find every slot of the full pooler taken.
 		holdConnections(t, fmt.Sprintf("host=%s port=%d user=%s password=%s dbname=airflow sslmode=disable", full.Host, full.Port, connUser, connPass), maxClients)
 		for _, mode := range sslModes(ca.path("ca.crt")) {
 			t.Run(mode.name, func(t *testing.T) {
