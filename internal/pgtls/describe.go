@@ -125,25 +125,27 @@ func stateOf(pc *pgconn.PgConn, in Info) TLSState {
 // sslmode=require or stronger, a server that refuses a connection without
 // TLS (pg_hba.conf hostssl) under sslmode=disable or allow, and a refused
 // client certificate. A connection error from pgx may join several attempts
-// (prefer: TLS then plain) over several lines; Explain returns one.
+// (prefer: TLS then plain) over several lines; Explain looks only at the one
+// that decides (Decisive) and returns one line.
 func Explain(err error) (string, bool) {
 	if err == nil {
 		return "", false
 	}
+	err = Decisive(err)
 	var ve *VerifyError
 	if errors.As(err, &ve) {
 		return ve.Reason, true
 	}
-	var pe *pgconn.PgError
-	// "no encryption" since PostgreSQL 14, "SSL off" before.
-	if errors.As(err, &pe) && pe.Code == "28000" && (strings.Contains(pe.Message, "no encryption") || strings.Contains(pe.Message, "SSL off")) {
+	if wantsTLS(err) {
 		return "the server refuses connections without TLS for this user and database (pg_hba.conf hostssl): " +
 			"set sslmode=require, verify-ca or verify-full", true
 	}
 	msg := err.Error()
 	switch {
-	case strings.Contains(msg, "server refused TLS connection"):
-		return "the server does not accept TLS (is ssl = on in postgresql.conf?), and sslmode requires it: " +
+	case isTLSRefusal(err):
+		// libpq's words (fe-connect.c), then what to change.
+		return "server does not support SSL, but SSL was required by sslmode: TLS is off at the server " +
+			"(ssl = on in postgresql.conf, or client_tls_sslmode in pgbouncer.ini, turns it on); " +
 			"set sslmode=prefer or allow to connect without TLS", true
 	case strings.Contains(msg, "remote error: tls: certificate required"),
 		strings.Contains(msg, "remote error: tls: unknown certificate authority"),
@@ -187,4 +189,82 @@ func DescribeDB(ctx context.Context, db *sql.DB) (TLSState, error) {
 		return nil
 	})
 	return st, err
+}
+
+// Decisive returns the error of the connection attempt whose answer decides
+// a failed connection, as libpq reports it, from pgx's connect error that
+// joins every attempt (each host, and for sslmode allow and prefer a plain
+// and a TLS attempt per host); another error is returned as it is.
+//
+// libpq (src/interfaces/libpq/fe-connect.c, PQconnectPoll) makes its
+// attempts on one connection where pgx makes two: under prefer, a server
+// that answers the SSLRequest with 'N' gets the startup packet on the same
+// connection, and its answer to that (a wrong password, an unknown
+// database, a bad option) is the error; under allow, a plain attempt the
+// server refused is retried with TLS and, when the server declines TLS,
+// plain again, so the server's refusal stands. A TLS refusal is therefore
+// never the cause when the server also answered a plain attempt: it is
+// passed over. When a plain attempt after a failed TLS handshake is refused
+// because the server wants TLS (pg_hba.conf hostssl), the handshake's
+// failure is the cause. Otherwise the last attempt decides, as in libpq,
+// whose last message is the last attempt's.
+func Decisive(err error) error {
+	attempts := connectAttempts(err)
+	if len(attempts) == 0 {
+		return err
+	}
+	answered := make([]error, 0, len(attempts))
+	for _, a := range attempts {
+		if !isTLSRefusal(a) {
+			answered = append(answered, a)
+		}
+	}
+	if len(answered) == 0 {
+		return attempts[len(attempts)-1]
+	}
+	last := answered[len(answered)-1]
+	if wantsTLS(last) {
+		for i := len(answered) - 2; i >= 0; i-- {
+			if isTLSFailure(answered[i]) {
+				return answered[i]
+			}
+		}
+	}
+	return last
+}
+
+// connectAttempts are the errors of the attempts a pgx connect error joins,
+// in the order they were made; nil when err joins none.
+func connectAttempts(err error) []error {
+	for err != nil {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			var out []error
+			for _, e := range j.Unwrap() {
+				if e != nil {
+					out = append(out, e)
+				}
+			}
+			return out
+		}
+		err = errors.Unwrap(err)
+	}
+	return nil
+}
+
+// isTLSRefusal: the server answered the SSLRequest with 'N' (pgx's words).
+func isTLSRefusal(err error) bool {
+	return strings.Contains(err.Error(), "server refused TLS connection")
+}
+
+// wantsTLS: the server refused a connection without TLS (pg_hba.conf
+// hostssl): "no encryption" since PostgreSQL 14, "SSL off" before.
+func wantsTLS(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "28000" && (strings.Contains(pe.Message, "no encryption") || strings.Contains(pe.Message, "SSL off"))
+}
+
+// isTLSFailure: a TLS handshake or certificate check failed.
+func isTLSFailure(err error) bool {
+	var ve *VerifyError
+	return errors.As(err, &ve) || strings.Contains(err.Error(), "tls: ") || strings.Contains(err.Error(), "x509: ")
 }

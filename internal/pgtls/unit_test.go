@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -178,5 +179,33 @@ func TestExplain(t *testing.T) {
 	pe := &pgconn.PgError{Code: "28000", Message: `no pg_hba.conf entry for host "10.0.0.1", user "u", database "d", no encryption`}
 	if msg, ok := pgtls.Explain(pe); !ok || !strings.Contains(msg, "sslmode=require") {
 		t.Errorf("hostssl: %q %v", msg, ok)
+	}
+}
+
+// TestDecisive: of pgx's joined attempts, the one whose answer decides, as libpq reports it.
+func TestDecisive(t *testing.T) {
+	refusedTLS := errors.New("10.0.0.1:5432 (db): tls error: server refused TLS connection")
+	password := fmt.Errorf("10.0.0.1:5432 (db): server error: %w", &pgconn.PgError{Code: "28P01", Message: `password authentication failed for user "u"`})
+	handshake := errors.New("10.0.0.1:5432 (db): tls error: remote error: tls: handshake failure")
+	hostssl := fmt.Errorf("10.0.0.1:5432 (db): server error: %w", &pgconn.PgError{Code: "28000", Message: `no pg_hba.conf entry for host "10.0.0.1", user "u", database "d", no encryption`})
+	joined := func(errs ...error) error { return fmt.Errorf("failed to connect: %w", errors.Join(errs...)) }
+	for _, c := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"prefer: TLS declined, then the plain attempt's answer", joined(refusedTLS, password), password},
+		{"allow: the plain attempt's answer, then TLS declined", joined(password, refusedTLS), password},
+		{"require: TLS declined is the cause", joined(refusedTLS), refusedTLS},
+		{"prefer: a failed handshake, then hostssl refuses plain", joined(handshake, hostssl), handshake},
+		{"otherwise the last attempt", joined(handshake, password), password},
+		{"not a joined error", password, password},
+	} {
+		if got := pgtls.Decisive(c.err); got != c.want {
+			t.Errorf("%s: Decisive = %v, want %v", c.name, got, c.want)
+		}
+	}
+	if msg, ok := pgtls.Explain(joined(refusedTLS, password)); ok {
+		t.Errorf("a password failure after a declined TLS attempt was explained as TLS: %q", msg)
 	}
 }

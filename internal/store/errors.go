@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"syscall"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -54,19 +55,23 @@ func configError(opts OpenOptions, err error) error {
 	return apperr.Invalid("database URL %s: %s", opts.Redacted, msg)
 }
 
-// connectError names the real cause of a failed connection: a timeout only
-// when time really ran out, else what the server, the network or TLS said.
+// connectError names the real cause of a failed connection in one line: a
+// timeout only when time really ran out, else what the server, the
+// resolver, the socket or TLS said, in the words psql (libpq) and the mysql
+// client use. Of pgx's several attempts (sslmode allow and prefer try with
+// and without TLS) only the one that decides counts (pgtls.Decisive).
 func connectError(opts OpenOptions, err error) error {
 	where := fmt.Sprintf("connect to %s at %s", opts.Dialect, opts.HostPort)
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) {
+		return configError(opts, err)
+	}
+	err = pgtls.Decisive(err)
 	if reason, ok := pgtls.Explain(err); ok {
 		return fmt.Errorf("%s: %s", where, reason)
 	}
 	if isTimeout(err) {
 		return fmt.Errorf("%s: timed out after %s (--connect-timeout)", where, opts.ConnectTimeout)
-	}
-	var pe *pgconn.ParseConfigError
-	if errors.As(err, &pe) {
-		return configError(opts, err)
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -92,14 +97,64 @@ func connectError(opts OpenOptions, err error) error {
 		}
 		return fmt.Errorf("%s: %s (SQLSTATE %s)", where, pgErr.Message, pgErr.Code)
 	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return fmt.Errorf("%s: %s", where, me.Message)
+	}
 	if tls := tlsCause(err); tls != "" {
 		return fmt.Errorf("%s: TLS: %s", where, tls)
 	}
-	var opErr *net.OpError
-	if errors.As(err, &opErr) {
-		return fmt.Errorf("%s: %v", where, opErr)
+	if why := networkCause(opts.Dialect, err); why != "" {
+		return fmt.Errorf("%s: %s", where, why)
 	}
-	return fmt.Errorf("%s: %s", where, innermost(err))
+	return fmt.Errorf("%s: %s", where, oneLine(innermost(err)))
+}
+
+// networkCause names a failure of the resolver or the socket the way psql
+// and the mysql client do (libpq's fe-connect.c: "could not translate host
+// name ... to address", and for a refused connection its hint), or "".
+// The resolver's own reason is Go's: dagctl does not use the C library.
+func networkCause(dialect string, err error) string {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		why := dnsErr.Err
+		if dnsErr.IsNotFound {
+			why = "no such host"
+		}
+		if dialect == DialectMySQL {
+			return fmt.Sprintf("unknown server host '%s' (%s)", dnsErr.Name, why)
+		}
+		return fmt.Sprintf("could not translate host name %q to address: %s", dnsErr.Name, why)
+	}
+	var opErr *net.OpError
+	if !errors.As(err, &opErr) || opErr.Err == nil {
+		return ""
+	}
+	why := oneLine(innermost(opErr.Err))
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		why = errno.Error()
+		if errno == syscall.ECONNREFUSED {
+			why += " (is the server running on that host and accepting TCP/IP connections?)"
+		}
+	}
+	if dialect == DialectMySQL && opErr.Op == "dial" && opErr.Addr != nil {
+		// The mysql client's words (CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR).
+		if opErr.Net == "unix" {
+			return fmt.Sprintf("can't connect to local server through socket '%s': %s", opErr.Addr, why)
+		}
+		host, _, splitErr := net.SplitHostPort(opErr.Addr.String())
+		if splitErr != nil {
+			host = opErr.Addr.String()
+		}
+		return fmt.Sprintf("can't connect to server on '%s': %s", host, why)
+	}
+	return why
+}
+
+// oneLine joins the lines of a message.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // tlsCause describes a certificate problem, or "" when err is none.

@@ -295,3 +295,12 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// Exec runs statements as the superuser postgres over the server's Unix socket (to create the
+// roles a connection test logs in as).
+func (s *TLSServer) Exec(t testing.TB, query string, args ...any) {
+	t.Helper()
+	if _, err := s.c.admin.Exec(query, args...); err != nil {
+		t.Fatalf("dbtest: %s: %v", query, err)
+	}
+}
