@@ -93,8 +93,8 @@ func TestMySQLConnectFailuresNameTheCause(t *testing.T) {
 			[]string{"-S", socket, "-u", user, "-p" + pass, "nosuchdb"}, socket, pass, ""},
 		{"refused port", mysqlURL(user, pass, "127.0.0.1", refused, db.Name, ""),
 			[]string{"--protocol=tcp", "-h", "127.0.0.1", "-P", strconv.Itoa(refused), "-u", user, "-p" + pass, db.Name}, "127.0.0.1:" + strconv.Itoa(refused), pass, "connection refused"},
-		{"unresolvable host", mysqlURL(user, pass, "dagctl-test.invalid", 3306, db.Name, ""),
-			[]string{"--protocol=tcp", "-h", "dagctl-test.invalid", "-P", "3306", "-u", user, "-p" + pass, db.Name}, "dagctl-test.invalid:3306", pass, ""},
+		{"unresolvable host", mysqlURL(user, pass, "dagctl-test..invalid", 3306, db.Name, ""),
+			[]string{"--protocol=tcp", "-h", "dagctl-test..invalid", "-P", "3306", "-u", user, "-p" + pass, db.Name}, "dagctl-test..invalid:3306", pass, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

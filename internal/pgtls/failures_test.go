@@ -28,7 +28,10 @@ const (
 	wrongPass   = "wrong-Pw-93ab"
 	ghostUser   = "ghost" // no such role; pg_hba.conf trusts the name, so the server says so
 	ghostPass   = "ghost-Pw-55d0"
-	invalidHost = "dagctl-test.invalid" // RFC 6761: never resolves, no DNS traffic leaves
+	// An empty label: glibc (psql, the mariadb client) and Go's resolver both
+	// refuse the name before asking a nameserver, so no DNS query leaves the
+	// machine (a plain .invalid name is still sent to the configured resolver).
+	invalidHost = "dagctl-test..invalid"
 )
 
 // failureHBA: password authentication for every TCP connection, with or without TLS, except
