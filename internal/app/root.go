@@ -16,6 +16,7 @@ import (
 	"github.com/dagctl/dagctl/internal/cli/doctor"
 	"github.com/dagctl/dagctl/internal/cli/runs"
 	"github.com/dagctl/dagctl/internal/cli/sandbox"
+	"github.com/dagctl/dagctl/internal/cli/tasks"
 	"github.com/dagctl/dagctl/internal/cli/version"
 	"github.com/dagctl/dagctl/internal/output"
 )
@@ -24,7 +25,7 @@ const exitCodesHelp = `Exit codes:
   0    ok
   1    failure (database error, unexpected error; a followed backfill ended failed)
   2    invalid input (usage or validation error; nothing was written)
-  3    not found (DAG, run or backfill)
+  3    not found (DAG, run, backfill, task instance or log file)
   4    permission denied
   5    conflict (duplicate, overlap, or a state that does not allow the action)
   124  timeout (backfill wait)
@@ -84,6 +85,7 @@ own, as the list [run]. NO_COLOR or --no-color turns colour off.
 	root.AddCommand(
 		dags.NewCmdDags(f),
 		runs.NewCmdRuns(f),
+		tasks.NewCmdTasks(f),
 		backfill.NewCmdBackfill(f),
 		doctor.NewCmdDoctor(f),
 		configcmd.NewCmdConfig(f),
