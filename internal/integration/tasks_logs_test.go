@@ -361,7 +361,9 @@ func TestTasksLogsFollow(t *testing.T) {
 		db.SQL(t, "UPDATE task_instance SET state = 'running' WHERE task_id = 'live'")
 		ctx2, cancel2 := context.WithCancel(context.Background())
 		r.Ctx = ctx2
-		go func() { done <- r.Run(t, "tasks", "logs", fx.runID, "live", "--dag-id", "fx_logs", "-f", "--raw", "--interval", "100ms") }()
+		go func() {
+			done <- r.Run(t, "tasks", "logs", fx.runID, "live", "--dag-id", "fx_logs", "-f", "--raw", "--interval", "100ms")
+		}()
 		time.Sleep(300 * time.Millisecond)
 		cancel2()
 		select {
