@@ -25,7 +25,7 @@ const exitCodesHelp = `Exit codes:
   0    ok
   1    failure (database error, unexpected error; a followed backfill ended failed)
   2    invalid input (usage or validation error; nothing was written)
-  3    not found (DAG, run or backfill)
+  3    not found (DAG, run, backfill, task instance or log file)
   4    permission denied
   5    conflict (duplicate, overlap, or a state that does not allow the action)
   124  timeout (backfill wait)

@@ -55,6 +55,12 @@ var (
 	optSQLAlchemyConn   = airflowOption{section: "database", key: "sql_alchemy_conn", legacySection: "core", sensitive: true}
 	optSQLAlchemySchema = airflowOption{section: "database", key: "sql_alchemy_schema", legacySection: "core"}
 	optDefaultTimezone  = airflowOption{section: "core", key: "default_timezone"}
+	// Task logs ([logging] since 2.0; 2.x still reads the old [core] place,
+	// configuration.py deprecated_options).
+	optBaseLogFolder       = airflowOption{section: "logging", key: "base_log_folder", legacySection: "core"}
+	optRemoteLogging       = airflowOption{section: "logging", key: "remote_logging", legacySection: "core"}
+	optRemoteBaseLogFolder = airflowOption{section: "logging", key: "remote_base_log_folder", legacySection: "core"}
+	optLogFilenameTemplate = airflowOption{section: "logging", key: "log_filename_template", legacySection: "core"}
 )
 
 func newAirflowSettings(in Inputs, notes *[]string) (*airflowSettings, error) {

@@ -131,6 +131,14 @@ type Settings struct {
 	AirflowHome                   Value
 	AirflowConfig                 Value // airflow.cfg
 
+	// Task logs, Airflow's [logging] settings: where `tasks logs` reads.
+	BaseLogFolder       Value // default $AIRFLOW_HOME/logs
+	RemoteLogging       Value // "True"/"False" as written; see RemoteLoggingOn
+	RemoteBaseLogFolder Value
+	// LogFilenameTemplate is Airflow's current template: used only when
+	// the schema has no log_template table (Airflow 3.4+).
+	LogFilenameTemplate Value
+
 	URL *DBURL // parsed DB, with Schema and the connect timeout applied
 
 	// TLS holds the effective libpq TLS settings (sslmode, sslrootcert,
@@ -241,6 +249,10 @@ func Load(ctx context.Context, in Inputs) (*Settings, error) {
 		s.Notes = append(s.Notes, err.Error())
 	}
 
+	if err := s.loadLogging(ctx, af); err != nil {
+		return nil, err
+	}
+
 	// User.
 	switch {
 	case in.UserFlag != "":
@@ -332,6 +344,51 @@ func Load(ctx context.Context, in Inputs) (*Settings, error) {
 	return s, nil
 }
 
+// DefaultLogFilenameTemplate is [logging] log_filename_template's default
+// in Airflow 3 (airflow-core/src/airflow/config_templates/config.yml).
+const DefaultLogFilenameTemplate = "dag_id={{ ti.dag_id }}/run_id={{ ti.run_id }}/task_id={{ ti.task_id }}/" +
+	"{% if ti.map_index >= 0 %}map_index={{ ti.map_index }}/{% endif %}attempt={{ try_number|default(ti.try_number) }}.log"
+
+// loadLogging resolves the [logging] settings task logs need, Airflow's only.
+func (s *Settings) loadLogging(ctx context.Context, af *airflowSettings) error {
+	get := func(opt airflowOption, def string) (Value, error) {
+		v, found, err := af.lookup(ctx, opt)
+		if err != nil {
+			return Value{}, err
+		}
+		if !found {
+			return Value{Value: def, Source: "Airflow default"}, nil
+		}
+		return v, nil
+	}
+	var err error
+	// config.yml default "{AIRFLOW_HOME}/logs", formatted with AIRFLOW_HOME
+	// (only defaults get that, as for sql_alchemy_conn).
+	if s.BaseLogFolder, err = get(optBaseLogFolder, af.expand(af.homeDir.Value+"/logs")); err != nil {
+		return err
+	}
+	if s.RemoteLogging, err = get(optRemoteLogging, "False"); err != nil {
+		return err
+	}
+	if s.RemoteBaseLogFolder, err = get(optRemoteBaseLogFolder, ""); err != nil {
+		return err
+	}
+	if s.LogFilenameTemplate, err = get(optLogFilenameTemplate, DefaultLogFilenameTemplate); err != nil {
+		return err
+	}
+	return nil
+}
+
+// RemoteLoggingOn is [logging] remote_logging read as conf.getboolean does
+// (configuration.py: "t", "true", "1" are true, case-insensitive).
+func (s *Settings) RemoteLoggingOn() bool {
+	switch strings.ToLower(strings.TrimSpace(s.RemoteLogging.Value)) {
+	case "t", "true", "1":
+		return true
+	}
+	return false
+}
+
 // resolveLimit resolves the lock or statement timeout: flag
 // --<what>-timeout, env DAGCTL_<WHAT>_TIMEOUT, the config file's
 // <what>_timeout, else def. "0" turns it off.
@@ -377,6 +434,10 @@ func (s *Settings) View() []Row {
 		{"config_file", s.ConfigFile.Value, s.ConfigFile.Source},
 		{"airflow_home", s.AirflowHome.Value, s.AirflowHome.Source},
 		{"airflow_config", s.AirflowConfig.Value, s.AirflowConfig.Source},
+		{"base_log_folder", s.BaseLogFolder.Value, s.BaseLogFolder.Source},
+		{"remote_logging", s.RemoteLogging.Value, s.RemoteLogging.Source},
+		{"remote_base_log_folder", s.RemoteBaseLogFolder.Value, s.RemoteBaseLogFolder.Source},
+		{"log_filename_template", s.LogFilenameTemplate.Value, s.LogFilenameTemplate.Source},
 	}
 	for _, k := range tlsKeys {
 		if v, ok := s.TLS[k.key]; ok {

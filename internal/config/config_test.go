@@ -737,3 +737,42 @@ func TestOSInputs(t *testing.T) {
 		t.Errorf("RunShell = %q, %v", out, err)
 	}
 }
+
+// The [logging] settings of task logs: env, then airflow.cfg [logging],
+// then its 2.x [core] place, then Airflow's default under AIRFLOW_HOME.
+func TestLoggingSettings(t *testing.T) {
+	w := newWorld(t)
+	w.env["AIRFLOW_HOME"] = "~/af"
+	s := w.load(w.inputs())
+	if want := (Value{filepath.Join(w.home, "af", "logs"), "Airflow default"}); s.BaseLogFolder != want {
+		t.Errorf("default BaseLogFolder = %+v, want %+v", s.BaseLogFolder, want)
+	}
+	if s.RemoteLoggingOn() || s.RemoteBaseLogFolder.Value != "" || s.LogFilenameTemplate.Value != DefaultLogFilenameTemplate {
+		t.Errorf("defaults: remote %+v %+v template %+v", s.RemoteLogging, s.RemoteBaseLogFolder, s.LogFilenameTemplate)
+	}
+	cfg := w.write("af/airflow.cfg", "[core]\nbase_log_folder = /core/logs\nremote_logging = True\n[logging]\nremote_base_log_folder = s3://b/logs\n")
+	s = w.load(w.inputs())
+	if s.BaseLogFolder != (Value{"/core/logs", "airflow.cfg " + cfg + " [core] base_log_folder"}) || !s.RemoteLoggingOn() || s.RemoteBaseLogFolder.Value != "s3://b/logs" {
+		t.Errorf("from airflow.cfg: %+v %+v %+v", s.BaseLogFolder, s.RemoteLogging, s.RemoteBaseLogFolder)
+	}
+	w.write("af/airflow.cfg", "[core]\nbase_log_folder = /core/logs\n[logging]\nbase_log_folder = $HOME/l\nremote_logging = off\n")
+	w.env["HOME"] = w.home
+	s = w.load(w.inputs())
+	if s.BaseLogFolder.Value != filepath.Join(w.home, "l") || s.RemoteLoggingOn() {
+		t.Errorf("[logging] first: %+v %+v", s.BaseLogFolder, s.RemoteLogging)
+	}
+	w.env["AIRFLOW__LOGGING__BASE_LOG_FOLDER"] = "/env/logs"
+	s = w.load(w.inputs())
+	if s.BaseLogFolder != (Value{"/env/logs", "env AIRFLOW__LOGGING__BASE_LOG_FOLDER"}) {
+		t.Errorf("env: %+v", s.BaseLogFolder)
+	}
+	rows := map[string]bool{}
+	for _, r := range s.View() {
+		rows[r.Key] = true
+	}
+	for _, k := range []string{"base_log_folder", "remote_logging", "remote_base_log_folder", "log_filename_template"} {
+		if !rows[k] {
+			t.Errorf("config view has no %s row", k)
+		}
+	}
+}

@@ -32,6 +32,8 @@ func TestCompleteOperatorVerbs(t *testing.T) {
 		{[]string{"runs", "clear", "--dag-id", "fx_daily_cron", "--start-date", "2024-01-01", "--state", ""}, []string{"queued", "running", "success", "failed"}},
 		{[]string{"runs", "set-state", "--dag-id", "fx_daily_cron", ""}, runIDs},
 		{[]string{"runs", "set-state", "x", "--dag-id", "fx_daily_cron", "--state", ""}, []string{"success", "failed", "queued"}},
+		{[]string{"tasks", "logs", "--dag-id", ""}, []string{"fx_daily_cron"}},
+		{[]string{"tasks", "logs", "--dag-id", "fx_daily_cron", ""}, runIDs},
 	}
 	for _, c := range cases {
 		stdout, stderr, code := run(t, env, append([]string{"__complete"}, c.args...)...)
