@@ -64,6 +64,10 @@ or moves to another try); Ctrl-C stops it.`,
 		ValidArgsFunction: completeArgs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.RunID, opts.TaskID = args[0], args[1]
+			// The log is text: a JSON filter or format would be silently ignored.
+			if f.Global.JQ != "" || f.Global.Template != "" || (f.Global.Output != "" && f.Global.Output != "table") {
+				return apperr.Invalid("-o/--jq/--template: tasks logs prints the log as text; --raw prints the stored lines (Airflow 3's JSON lines as they are)")
+			}
 			if cmd.Flags().Changed("map-index") {
 				if mapIndex < -1 {
 					return apperr.Invalid("--map-index: must be -1 (not mapped) or more")
