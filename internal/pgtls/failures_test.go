@@ -23,11 +23,11 @@ import (
 // gave, as psql does for the same URL — not the error of a TLS attempt the server declined.
 
 const (
-	connUser    = "dagctl_conn"
-	connPass    = "right-Pw-7c1e"
-	wrongPass   = "wrong-Pw-93ab"
-	ghostUser   = "ghost" // no such role; pg_hba.conf trusts the name, so the server says so
-	ghostPass   = "ghost-Pw-55d0"
+	connUser  = "dagctl_conn"
+	connPass  = "right-Pw-7c1e"
+	wrongPass = "wrong-Pw-93ab"
+	ghostUser = "ghost" // no such role; pg_hba.conf trusts the name, so the server says so
+	ghostPass = "ghost-Pw-55d0"
 	// An empty label: glibc (psql, the mariadb client) and Go's resolver both
 	// refuse the name before asking a nameserver, so no DNS query leaves the
 	// machine (a plain .invalid name is still sent to the configured resolver).
