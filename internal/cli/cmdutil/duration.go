@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -16,7 +17,17 @@ func PositiveDurationVar(fs *pflag.FlagSet, p *time.Duration, name string, value
 
 type positiveDuration time.Duration
 
-func (d *positiveDuration) String() string { return time.Duration(*d).String() }
+// String is the default as --help shows it: 1h, 5s (not 1h0m0s).
+func (d *positiveDuration) String() string {
+	s := time.Duration(*d).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
 
 func (d *positiveDuration) Set(v string) error {
 	x, err := time.ParseDuration(v)
