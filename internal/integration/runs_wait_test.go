@@ -394,3 +394,27 @@ func TestRunsWait(t *testing.T) {
 		}
 	})
 }
+
+// runs wait needs can_read on the DAG; --unpause can_edit, checked before
+// anything is written, and its audit row names the acting user.
+func TestRunsWaitRBAC(t *testing.T) {
+	forEach(t, rbacTargets(), func(t *testing.T, tg target) {
+		db := open(t, tg, dbtest.WithSampleDAGs())
+		r := runner(t, db)
+		rbacSeed(t, db)
+		var created struct {
+			DagRunIDs []string `json:"dag_run_ids"`
+		}
+		r.JSON(t, &created, as("admin", "runs", "create", "--dag-id", "fx_hourly", "--start-date", "2024-01-01T00:00", "--end-date", "2024-01-01T00:00")...)
+		db.SQL(t, "UPDATE dag_run SET state = 'success' WHERE dag_id = 'fx_hourly'")
+		r.MustRun(t, 0, as("viewer", "runs", "wait", created.DagRunIDs[0], "--dag-id", "fx_hourly")...)
+		rbacRefused(t, r, db, as("alice", "runs", "wait", created.DagRunIDs[0], "--dag-id", "fx_hourly"), `"alice"`, `"fx_hourly"`)
+
+		r.MustRun(t, 0, as("admin", "dags", "pause", "fx_daily_cron")...)
+		rbacRefused(t, r, db, as("viewer", "runs", "create", "--dag-id", "fx_daily_cron", "--wait", "--unpause"), `"viewer"`, "can_edit")
+		res := r.Run(t, as("alice", "runs", "create", "--dag-id", "fx_daily_cron", "--wait", "--unpause", "--timeout", "100ms", "--interval", "20ms")...)
+		if res.Code != 124 || audits(t, db, "dagctl.dags.unpause", "alice") != 1 || audits(t, db, "dagctl.runs.create", "alice") != 1 {
+			t.Errorf("alice create --wait --unpause: exit %d %q; unpause rows %d", res.Code, res.Stderr, audits(t, db, "dagctl.dags.unpause", "alice"))
+		}
+	})
+}
