@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
+
+	"gorm.io/gorm"
 )
 
 // FollowChunk is the most run ids one FollowRuns statement names; more are
@@ -38,31 +41,41 @@ func (s *Store) FollowRuns(ctx context.Context, dagID string, runIDs []string) (
 	byRun := map[string]*RunProgress{}
 	for start := 0; start < len(runIDs); start += FollowChunk {
 		chunk := runIDs[start:min(start+FollowChunk, len(runIDs))]
-		var rows []struct {
-			RunID    string
-			RunState *string
-			TiState  *string
-			N        int
-			IsPaused dbBool
-		}
-		if err := s.scan(ctx, &rows, s.followQuery(), dagID, dagID, chunk); err != nil {
+		// Scanned by hand: gorm's Scan would reflect over every row (and
+		// render the SQL for its logger); this runs every interval.
+		err := s.read(ctx, func(db *gorm.DB) error {
+			rows, err := db.Raw(s.followQuery(), dagID, dagID, chunk).Rows()
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var runID string
+				var runState, tiState sql.NullString
+				var n int64
+				var paused dbBool
+				if err := rows.Scan(&runID, &runState, &tiState, &n, &paused); err != nil {
+					return err
+				}
+				snap.DagPaused = snap.DagPaused || paused.Bool
+				p := byRun[runID]
+				if p == nil {
+					p = &RunProgress{RunID: runID, State: runState.String, Tasks: map[string]int{}}
+					byRun[runID] = p
+				}
+				if n == 0 {
+					continue // the LEFT JOIN's row of a run without task instances
+				}
+				st := "none"
+				if tiState.Valid && tiState.String != "" {
+					st = tiState.String
+				}
+				p.Tasks[st] += int(n)
+			}
+			return rows.Err()
+		})
+		if err != nil {
 			return snap, fmt.Errorf("follow runs of dag %q: %w", dagID, err)
-		}
-		for _, r := range rows {
-			snap.DagPaused = snap.DagPaused || r.IsPaused.Bool
-			p := byRun[r.RunID]
-			if p == nil {
-				p = &RunProgress{RunID: r.RunID, State: deref(r.RunState), Tasks: map[string]int{}}
-				byRun[r.RunID] = p
-			}
-			if r.N == 0 {
-				continue // the LEFT JOIN's row of a run without task instances
-			}
-			st := "none"
-			if r.TiState != nil && *r.TiState != "" {
-				st = *r.TiState
-			}
-			p.Tasks[st] += r.N
 		}
 	}
 	snap.Runs = make([]RunProgress, 0, len(byRun))
