@@ -95,8 +95,12 @@ func BenchmarkRunsWait(b *testing.B) {
 		for _, x := range perPoll {
 			q = max(q, x)
 		}
+		which := fmt.Sprintf("all %d runs", len(ids))
+		if len(ids) == 1 {
+			which = "the 1 run"
+		}
 		report(b, fmt.Sprintf("runs wait, %s followed: statements per look", c.name), q, "statements", "1", q == 1,
-			fmt.Sprintf("%d run ids in one statement; counted by a pgx tracer over %d looks, the worst of %d rounds", len(ids), waitPolls, reps))
+			fmt.Sprintf("%s in one statement; counted by a pgx tracer over %d looks, the worst of %d rounds", which, waitPolls, reps))
 		report(b, fmt.Sprintf("runs wait, %s followed: client CPU per look", c.name), float64(median(cpus).Nanoseconds())/1000, "µs", "", true,
 			fmt.Sprintf("getrusage user+sys; wall per look %.2f ms (1 ms interval included); poll SQL: %s", ms(median(walls)), plan))
 	}
