@@ -122,7 +122,9 @@ func Wait(ctx context.Context, st *store.Store, req WaitRequest) (WaitResult, er
 		}
 		select {
 		case <-ctx.Done():
-			return res, fmt.Errorf("runs wait: %w", ctx.Err())
+			// Ctrl-C or SIGTERM: the runs are not touched and go on.
+			return res, fmt.Errorf("runs wait: interrupted after %s; the runs go on (%s to follow again): %w",
+				FormatDuration(now().Sub(start)), WaitCommand(req.DagID, ids), ctx.Err())
 		case <-after(min(req.Interval, left)):
 		}
 	}
