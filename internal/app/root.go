@@ -23,12 +23,12 @@ import (
 
 const exitCodesHelp = `Exit codes:
   0    ok
-  1    failure (database error, unexpected error; a followed backfill ended failed)
+  1    failure (database error, unexpected error; a followed backfill or run ended failed)
   2    invalid input (usage or validation error; nothing was written)
   3    not found (DAG, run, backfill, task instance or log file)
   4    permission denied
   5    conflict (duplicate, overlap, or a state that does not allow the action)
-  124  timeout (backfill wait)
+  124  timeout (backfill wait, runs wait, --wait: the followed runs go on)
 `
 
 // NewRootCmd builds the dagctl command tree.

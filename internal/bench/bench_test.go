@@ -1,8 +1,9 @@
 // Package bench measures dagctl on big databases, each figure next to its
 // baseline measured in the same run: runs create vs COPY of the same rows,
 // backfill create vs COPY, runs list pages and their plans, streaming 1M
-// runs, dags list over 5,000 DAGs, start-up time, and the 10,000-date
-// backfill on MySQL (MariaDB) vs multi-row INSERTs of the same rows.
+// runs, dags list over 5,000 DAGs, start-up time, the 10,000-date
+// backfill on MySQL (MariaDB) vs multi-row INSERTs of the same rows, and
+// runs wait following 500 runs vs 1 run (statements and CPU per look).
 //
 // The benchmarks seed about 1.4 GB of PostgreSQL data and take minutes, so
 // they run only with DAGCTL_BENCH=1 (scripts/bench.sh, `make bench`). Each

@@ -34,6 +34,8 @@ type Runner struct {
 	Now func() time.Time
 	// TTY makes stdout a (fake) terminal.
 	TTY bool
+	// StderrTTY makes stderr a (fake) terminal (progress lines).
+	StderrTTY bool
 	// Ctx, when set, is the context of the run (cancel it to stop --watch).
 	Ctx context.Context
 }
@@ -50,6 +52,7 @@ func (r *Runner) Run(t testing.TB, args ...string) Result {
 	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
 	ios.SetStdoutTTY(r.TTY)
+	ios.SetStderrTTY(r.StderrTTY)
 	full := args
 	if r.DB != nil {
 		full = append([]string{"--db", r.DB.URL}, args...)

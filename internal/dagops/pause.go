@@ -54,7 +54,8 @@ func unwrapRE(err error) string {
 	return err.Error()
 }
 
-var errDryRun = errors.New("dry run")
+// ErrDryRun rolls back the transaction of a dry run; SetPaused does not return it.
+var ErrDryRun = errors.New("dry run")
 
 // Select resolves the request to dag_ids (sorted) without writing: unknown
 // ids and a pattern that matches nothing are not found (exit 3).
@@ -114,43 +115,55 @@ func SetPaused(ctx context.Context, st *store.Store, req PauseRequest) ([]PauseC
 			}
 		}
 	}
+	var out []PauseChange
+	err = st.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = WritePaused(tx, ids, req)
+		return err
+	})
+	if err != nil && !errors.Is(err, ErrDryRun) {
+		return nil, err
+	}
+	return out, nil
+}
+
+// WritePaused is SetPaused's write inside a transaction the caller owns, so
+// that another command can compose it with its own writes (runs create
+// --unpause unpauses and creates in one transaction): it reads is_paused of
+// ids, sets it to req.Paused and writes the same audit row as `dags pause` /
+// `dags unpause`. The caller has selected and authorized ids. With req.DryRun
+// it returns the changes and ErrDryRun, which rolls the transaction back.
+func WritePaused(tx *store.Tx, ids []string, req PauseRequest) ([]PauseChange, error) {
 	verb := "pause"
 	if !req.Paused {
 		verb = "unpause"
 	}
-	var out []PauseChange
-	err = st.InTx(ctx, func(tx *store.Tx) error {
-		before, err := tx.PausedStates(ids)
-		if err != nil {
-			return err
-		}
-		out = make([]PauseChange, 0, len(ids))
-		for _, id := range ids {
-			b, ok := before[id]
-			if !ok {
-				return apperr.NotFound("dag %q not found (deleted meanwhile); nothing changed", id)
-			}
-			out = append(out, PauseChange{DagID: id, Before: b, After: req.Paused})
-		}
-		if req.DryRun {
-			return errDryRun
-		}
-		changed, err := tx.SetPaused(ids, req.Paused)
-		if err != nil {
-			return err
-		}
-		entry := store.AuditEntry{Event: "dagctl.dags." + verb, Owner: req.User,
-			Extra: map[string]any{"dag_ids": ids, "changed": changed}}
-		if len(ids) == 1 {
-			entry.DagID = ids[0]
-		}
-		if req.Pattern != "" {
-			entry.Extra.(map[string]any)["pattern"] = req.Pattern
-		}
-		return tx.Audit(entry)
-	})
-	if err != nil && !errors.Is(err, errDryRun) {
+	before, err := tx.PausedStates(ids)
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	out := make([]PauseChange, 0, len(ids))
+	for _, id := range ids {
+		b, ok := before[id]
+		if !ok {
+			return nil, apperr.NotFound("dag %q not found (deleted meanwhile); nothing changed", id)
+		}
+		out = append(out, PauseChange{DagID: id, Before: b, After: req.Paused})
+	}
+	if req.DryRun {
+		return out, ErrDryRun
+	}
+	changed, err := tx.SetPaused(ids, req.Paused)
+	if err != nil {
+		return nil, err
+	}
+	entry := store.AuditEntry{Event: "dagctl.dags." + verb, Owner: req.User,
+		Extra: map[string]any{"dag_ids": ids, "changed": changed}}
+	if len(ids) == 1 {
+		entry.DagID = ids[0]
+	}
+	if req.Pattern != "" {
+		entry.Extra.(map[string]any)["pattern"] = req.Pattern
+	}
+	return out, tx.Audit(entry)
 }

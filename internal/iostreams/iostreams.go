@@ -51,6 +51,9 @@ func (s *IOStreams) IsStderrTTY() bool { return s.errTTY }
 // SetStdoutTTY overrides terminal detection (tests).
 func (s *IOStreams) SetStdoutTTY(v bool) { s.outTTY = v }
 
+// SetStderrTTY overrides terminal detection of stderr (tests).
+func (s *IOStreams) SetStderrTTY(v bool) { s.errTTY = v }
+
 // ColorEnabled reports whether stdout may carry colour: a terminal, and
 // neither NO_COLOR, TERM=dumb nor --no-color.
 func (s *IOStreams) ColorEnabled() bool { return s.outTTY && !s.noColor }

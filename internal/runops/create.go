@@ -25,6 +25,9 @@ type CreateRequest struct {
 	AuditExtra func(created int) map[string]any
 	User       string
 	DryRun     bool
+	// BeforeWrite, when set, writes first in the same transaction (runs
+	// create --unpause unpauses the DAG there); it is not called on a dry run.
+	BeforeWrite func(tx *store.Tx) error
 }
 
 // Create plans and writes manual runs in one transaction, as Airflow's
@@ -60,6 +63,11 @@ func Create(ctx context.Context, st *store.Store, req CreateRequest) (runplan.Pl
 		}
 		if req.DryRun {
 			return errDryRun
+		}
+		if req.BeforeWrite != nil {
+			if err := req.BeforeWrite(tx); err != nil {
+				return err
+			}
 		}
 		wc, err := tx.WriteContext(req.DagID)
 		if err != nil {

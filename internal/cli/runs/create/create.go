@@ -10,7 +10,9 @@ import (
 
 	"github.com/dagctl/dagctl/internal/apperr"
 	"github.com/dagctl/dagctl/internal/cli/cmdutil"
+	"github.com/dagctl/dagctl/internal/cli/runs/shared"
 	"github.com/dagctl/dagctl/internal/dagload"
+	"github.com/dagctl/dagctl/internal/dagops"
 	"github.com/dagctl/dagctl/internal/output"
 	"github.com/dagctl/dagctl/internal/rbac"
 	"github.com/dagctl/dagctl/internal/runops"
@@ -35,6 +37,11 @@ type Options struct {
 	Partial   bool
 	Conf      string
 	DryRun    bool
+	// Wait follows the runs to their end (runs wait); Unpause unpauses the
+	// DAG in the same transaction as the create.
+	Wait     bool
+	Unpause  bool
+	WaitWith shared.WaitFlags
 }
 
 // NewCmdCreate builds `dagctl runs create`.
@@ -53,11 +60,23 @@ are skipped and reported, never duplicated. Run ids are
 {prefix}_{counter:07d}_{logical_date}; the counter continues per DAG and prefix.
 
 Dates: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS], with Z or an offset, or RFC 3339;
-without an offset they are read in Airflow's [core] default_timezone.`,
+without an offset they are read in Airflow's [core] default_timezone.
+
+With --wait the command then follows the runs as 'runs wait' does: the runs it
+created and the existing runs of the dates it skipped (so a CI step run twice
+waits for the same runs). Exit 0 when all succeeded, 1 when any failed (stderr
+names the failed tasks and the 'dagctl tasks logs' command of each), 124 at
+--timeout (default 1h; the runs stay and go on); stdout gets the final runs as
+'runs get' shows them. A paused DAG would never run them: --wait on a paused
+DAG is refused (exit 5) before anything is written, unless --unpause is given.
+--unpause unpauses the DAG (as 'dags unpause' does: can_edit needed, the same
+audit row) in the same transaction as the create; it works without --wait too.`,
 		Example: `  dagctl runs create --dag-id etl
   dagctl runs create --dag-id etl --prefix nightly --start-date 2024-01-01 --end-date 2024-01-31
   dagctl runs create --dag-id etl --start-date 2024-01-01 --conf '{"table": "orders"}' --dry-run
-  dagctl runs create --dag-id etl --start-date 2023-01-01 --limit 100 --partial --conf @conf.json`,
+  dagctl runs create --dag-id etl --start-date 2023-01-01 --limit 100 --partial --conf @conf.json
+  dagctl runs create --dag-id etl --wait --timeout 30m
+  dagctl runs create --dag-id etl --start-date 2024-01-01 --end-date 2024-01-07 --unpause --wait -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.DagID == "" {
@@ -65,6 +84,14 @@ without an offset they are read in Airflow's [core] default_timezone.`,
 			}
 			if opts.Limit < 1 || opts.Limit > MaxLimit {
 				return apperr.Invalid("--limit: %d is out of range; use 1 to %d", opts.Limit, MaxLimit)
+			}
+			if opts.Wait && opts.DryRun {
+				return apperr.Invalid("--wait: a --dry-run creates no runs to wait for; drop one of them")
+			}
+			for _, name := range []string{"timeout", "interval"} {
+				if !opts.Wait && cmd.Flags().Changed(name) {
+					return apperr.Invalid("--%s: only with --wait", name)
+				}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -81,6 +108,9 @@ without an offset they are read in Airflow's [core] default_timezone.`,
 	fl.BoolVar(&opts.Partial, "partial", false, "create the first --limit runs when more are due, and report the rest")
 	fl.StringVar(&opts.Conf, "conf", "", "run conf: a JSON object, or @file.json")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and write nothing")
+	fl.BoolVar(&opts.Wait, "wait", false, "then follow the runs to their end: exit 0 all succeeded, 1 any failed, 124 timeout")
+	fl.BoolVar(&opts.Unpause, "unpause", false, "unpause the DAG in the same transaction (as dags unpause: can_edit, audit row)")
+	shared.AddWaitFlags(cmd, &opts.WaitWith, " (with --wait)")
 	cmdutil.RegisterDagCompletion(f, cmd, "dag-id")
 	return cmd
 }
@@ -132,8 +162,17 @@ func createRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err := f.Authorize(ctx, rbac.CreateRun, opts.DagID); err != nil {
 		return err
 	}
+	if opts.Unpause {
+		if err := f.Authorize(ctx, rbac.Edit, opts.DagID); err != nil {
+			return err
+		}
+	}
 	if err := dag.AllowsRunType(store.RunTypeManual); err != nil {
 		return err
+	}
+	if opts.Wait && dag.Row.IsPaused && !opts.Unpause {
+		return apperr.Conflict("runs create --wait: dag %q is paused; its runs would never start. Unpause it first (dagctl dags unpause %s) or add --unpause; nothing written",
+			opts.DagID, runops.ShellQuote(opts.DagID))
 	}
 	if _, err := params.ResolveFor(st.Schema().Major, dag.Def.Params, confObj); err != nil {
 		return apperr.Invalid("%v", err)
@@ -147,21 +186,56 @@ func createRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		return err
 	}
 
-	plan, err := runops.Create(ctx, st, runops.CreateRequest{
+	unpaused := false
+	req := runops.CreateRequest{
 		DagID: opts.DagID, Prefix: prefix, Infos: infos, Limit: opts.Limit, Partial: opts.Partial,
 		ConfText: confText, User: user, DryRun: opts.DryRun,
 		AuditExtra: func(created int) map[string]any { return auditExtra(opts, prefix, confObj, created) },
-	})
+	}
+	if opts.Unpause {
+		// One transaction for both: if the create fails, the DAG stays paused.
+		req.BeforeWrite = func(tx *store.Tx) error {
+			paused, err := tx.PausedStates([]string{opts.DagID})
+			if err != nil || !paused[opts.DagID] {
+				unpaused = false
+				return err
+			}
+			_, err = dagops.WritePaused(tx, []string{opts.DagID}, dagops.PauseRequest{DagIDs: []string{opts.DagID}, Paused: false, User: user})
+			unpaused = err == nil
+			return err
+		}
+	}
+	plan, err := runops.Create(ctx, st, req)
 	if err != nil {
 		return err
 	}
-	if dag.Row.IsPaused && !opts.DryRun && len(plan.Create) > 0 {
+	switch {
+	case opts.DryRun && opts.Unpause && dag.Row.IsPaused:
+		f.IO.Infof("dry run: dag %q is paused; --unpause would unpause it", opts.DagID)
+	case unpaused && !opts.Wait:
+		f.IO.Infof("dag %q unpaused", opts.DagID)
+	case dag.Row.IsPaused && !opts.Unpause && !opts.DryRun && len(plan.Create) > 0:
 		f.IO.Infof("note: dag %q is paused; its runs stay queued until it is unpaused", opts.DagID)
 	}
 	if plan.Remaining > 0 {
 		f.IO.Infof("%d more dates remain; run again with --start-date after the last logical date created", plan.Remaining)
 	}
-	return f.Print(result(opts, plan))
+	if !opts.Wait {
+		return f.Print(result(opts, plan))
+	}
+	// The runs asked for: those created and the existing runs of the dates
+	// skipped, so that running the same CI step again waits for the same runs.
+	ids := make([]string, 0, len(plan.Create)+len(plan.Skipped))
+	for _, p := range plan.Create {
+		ids = append(ids, p.RunID)
+	}
+	for _, s := range plan.Skipped {
+		ids = append(ids, s.RunID)
+	}
+	if len(ids) == 0 {
+		return f.Print(shared.Result([]shared.RunView{}))
+	}
+	return shared.Follow(ctx, f, st, opts.DagID, ids, opts.WaitWith)
 }
 
 // parseRange reads --start-date/--end-date. Neither: the single-run form.
