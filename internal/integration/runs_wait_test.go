@@ -180,8 +180,10 @@ func TestRunsCreateWait(t *testing.T) {
 		if res.Code != 0 {
 			t.Fatalf("create --wait, run succeeded: exit %d\n%s", res.Code, res.Stderr)
 		}
-		var views []shared.RunView
-		if err := json.Unmarshal([]byte(res.Stdout), &views); err != nil || len(views) != 1 || views[0].RunID != runID || views[0].State != "success" || views[0].EndDate == nil {
+		// The runs get view: the run and its task instances by state.
+		var views []shared.RunDetailView
+		if err := json.Unmarshal([]byte(res.Stdout), &views); err != nil || len(views) != 1 || views[0].RunID != runID || views[0].State != "success" || views[0].EndDate == nil ||
+			views[0].TaskInstanceStates["success"] != 2 || len(views[0].TaskInstanceStates) != 1 {
 			t.Errorf("create --wait -o json: %v %s", err, res.Stdout)
 		}
 		// A pipe: nothing but the result.

@@ -233,7 +233,7 @@ func createRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		ids = append(ids, s.RunID)
 	}
 	if len(ids) == 0 {
-		return f.Print(shared.Result([]shared.RunView{}))
+		return f.Print(shared.DetailResult([]shared.RunDetailView{}))
 	}
 	return shared.Follow(ctx, f, st, opts.DagID, ids, opts.WaitWith)
 }

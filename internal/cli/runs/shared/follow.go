@@ -57,11 +57,12 @@ func Follow(ctx context.Context, f *cmdutil.Factory, st *store.Store, dagID stri
 	if res.Runs == nil {
 		return werr
 	}
-	views := make([]RunView, len(res.Runs))
+	// The runs as `runs get` shows them, with their task instances by state.
+	views := make([]RunDetailView, len(res.Runs))
 	for i, r := range res.Runs {
-		views[i] = NewRunView(r)
+		views[i] = NewRunDetailView(r, res.Tasks[r.RunID])
 	}
-	if err := f.Print(Result(views)); err != nil {
+	if err := f.Print(DetailResult(views)); err != nil {
 		return err
 	}
 	writeFailures(f.IO.ErrOut, dagID, res)
