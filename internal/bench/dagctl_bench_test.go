@@ -177,11 +177,11 @@ func runsListPages(b *testing.B, db *dbtest.DB, conn *pgx.Conn) {
 
 // explain returns the plan's node lines, compressed to one line, e.g.
 // "Limit > Index Scan using dag_run_pkey on dag_run r (filter)".
-func explain(b *testing.B, conn *pgx.Conn, q string) string {
+func explain(b *testing.B, conn *pgx.Conn, q string, args ...any) string {
 	b.Helper()
-	rows, err := conn.Query(context.Background(), "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) "+q)
+	rows, err := conn.Query(context.Background(), "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) "+q, args...)
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("explain %s: %v", firstLine(q), err)
 	}
 	defer rows.Close()
 	var nodes []string

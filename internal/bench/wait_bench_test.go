@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -90,7 +89,7 @@ func BenchmarkRunsWait(b *testing.B) {
 			walls = append(walls, wall)
 		}
 		sql, args := tr.last()
-		plan := explainArgs(b, conn, sql, args...)
+		plan := explain(b, conn, sql, args...)
 		q := perPoll[0]
 		for _, x := range perPoll {
 			q = max(q, x)
@@ -174,30 +173,4 @@ func (t *countingTracer) last() (string, []any) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.sql, t.args
-}
-
-// explainArgs is explain for a statement with arguments ($1, $2, …).
-func explainArgs(b *testing.B, conn *pgx.Conn, q string, args ...any) string {
-	b.Helper()
-	rows, err := conn.Query(context.Background(), "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) "+q, args...)
-	if err != nil {
-		b.Fatalf("explain %s: %v", firstLine(q), err)
-	}
-	defer rows.Close()
-	var nodes []string
-	exec := ""
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			b.Fatal(err)
-		}
-		t := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "->"))
-		switch {
-		case strings.HasPrefix(t, "Execution Time"):
-			exec = strings.TrimSpace(strings.TrimPrefix(t, "Execution Time:"))
-		case strings.Contains(t, "(cost="):
-			nodes = append(nodes, strings.TrimSpace(t[:strings.Index(t, "(cost=")]))
-		}
-	}
-	return strings.Join(nodes, " > ") + "; SQL " + exec
 }

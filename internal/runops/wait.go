@@ -84,7 +84,7 @@ func Wait(ctx context.Context, st *store.Store, req WaitRequest) (WaitResult, er
 			return res, err
 		}
 		if len(snap.Runs) < len(ids) {
-			return res, apperr.NotFound("run %q of dag %q disappeared while waiting (deleted?)", missing(ids, snap.Runs), req.DagID)
+			return res, apperr.NotFound("run %q of dag %q disappeared while waiting (deleted?)", firstMissing(ids, len(snap.Runs), func(i int) string { return snap.Runs[i].RunID }), req.DagID)
 		}
 		p := Progress{Total: len(ids), Tasks: map[string]int{}, DagPaused: snap.DagPaused, Elapsed: now().Sub(start)}
 		res.Tasks = map[string]map[string]int{}
@@ -111,7 +111,7 @@ func Wait(ctx context.Context, st *store.Store, req WaitRequest) (WaitResult, er
 				return res, err
 			}
 			if len(runs) < len(ids) {
-				return res, apperr.NotFound("run %q of dag %q disappeared while waiting (deleted?)", missingRun(ids, runs), req.DagID)
+				return res, apperr.NotFound("run %q of dag %q disappeared while waiting (deleted?)", firstMissing(ids, len(runs), func(i int) string { return runs[i].RunID }), req.DagID)
 			}
 			// A run cleared between the look and this read is not finished
 			// after all: then follow on.
@@ -229,23 +229,12 @@ func dedupe(ids []string) []string {
 	return out
 }
 
-func missing(ids []string, runs []store.RunProgress) string {
-	have := map[string]bool{}
-	for _, r := range runs {
-		have[r.RunID] = true
-	}
-	for _, id := range ids {
-		if !have[id] {
-			return id
-		}
-	}
-	return ""
-}
-
-func missingRun(ids []string, runs []store.Run) string {
-	have := map[string]bool{}
-	for _, r := range runs {
-		have[r.RunID] = true
+// firstMissing returns the first of ids that is not among the n ids idAt
+// gives ("" when none is missing).
+func firstMissing(ids []string, n int, idAt func(int) string) string {
+	have := make(map[string]bool, n)
+	for i := range n {
+		have[idAt(i)] = true
 	}
 	for _, id := range ids {
 		if !have[id] {

@@ -151,3 +151,20 @@ func (f *Factory) KeepReadableBackfills(ctx context.Context, bs []store.Backfill
 	}
 	return out, len(bs) - len(out), nil
 }
+
+// ReadableRun opens the store, finds the run (dagID "" when the run id is in
+// one DAG only) and checks that the user may read its DAG.
+func (f *Factory) ReadableRun(ctx context.Context, runID, dagID string) (*store.Store, *store.Run, error) {
+	st, err := f.Store(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	run, err := st.GetRun(ctx, runID, dagID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := f.Authorize(ctx, rbac.Read, run.DagID); err != nil {
+		return nil, nil, err
+	}
+	return st, run, nil
+}

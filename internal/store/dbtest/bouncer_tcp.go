@@ -131,32 +131,10 @@ pidfile = %s
 	for name, pw := range opts.Users {
 		fmt.Fprintf(&users, "%q %q\n", name, pw)
 	}
-	for name, text := range map[string]string{"pgbouncer.ini": conf.String(), "userlist.txt": users.String()} {
-		p := filepath.Join(b.dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-			return nil, err
-		}
-		if cred != nil {
-			if err := os.Chown(p, int(cred.Uid), int(cred.Gid)); err != nil {
-				return nil, err
-			}
-		}
-	}
-	b.proc = exec.Command(bin, filepath.Join(b.dir, "pgbouncer.ini"))
-	b.proc.Dir = b.dir
-	b.proc.Env = cleanEnv()
-	b.proc.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGINT}
-	out, err := os.Create(filepath.Join(b.dir, "stderr.log"))
+	b.proc, b.exited, err = launchPgBouncer(bin, b.dir, map[string]string{"pgbouncer.ini": conf.String(), "userlist.txt": users.String()}, cred)
 	if err != nil {
 		return nil, err
 	}
-	defer out.Close()
-	b.proc.Stdout, b.proc.Stderr = out, out
-	if err := b.proc.Start(); err != nil {
-		return nil, fmt.Errorf("start pgbouncer: %w", err)
-	}
-	b.exited = make(chan struct{})
-	go func() { b.proc.Wait(); close(b.exited) }()
 	// Ready when it accepts TCP connections (a login needs a user's password).
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -169,9 +147,7 @@ pidfile = %s
 		}
 		select {
 		case <-b.exited:
-			log, _ := os.ReadFile(filepath.Join(b.dir, "stderr.log"))
-			flog, _ := os.ReadFile(filepath.Join(b.dir, "pgbouncer.log"))
-			return nil, fmt.Errorf("pgbouncer exited during startup:\n%s\n%s", log, flog)
+			return nil, startupFailure(b.dir)
 		default:
 		}
 		if time.Now().After(deadline) {

@@ -104,36 +104,13 @@ pidfile = %s
 admin_users = postgres
 `, c.dir, PgBouncerPort, b.dir, filepath.Join(b.dir, "userlist.txt"),
 		filepath.Join(b.dir, "pgbouncer.log"), filepath.Join(b.dir, "pgbouncer.pid"))
-	files := map[string]string{
+	b.proc, b.exited, err = launchPgBouncer(bin, b.dir, map[string]string{
 		"pgbouncer.ini": conf,
 		"userlist.txt":  `"postgres" ""` + "\n",
-	}
-	for name, text := range files {
-		p := filepath.Join(b.dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-			return nil, err
-		}
-		if c.cred != nil {
-			if err := os.Chown(p, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
-				return nil, err
-			}
-		}
-	}
-	b.proc = exec.Command(bin, filepath.Join(b.dir, "pgbouncer.ini"))
-	b.proc.Dir = b.dir
-	b.proc.Env = cleanEnv()
-	b.proc.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Pdeathsig: syscall.SIGINT}
-	out, err := os.Create(filepath.Join(b.dir, "stderr.log"))
+	}, c.cred)
 	if err != nil {
 		return nil, err
 	}
-	defer out.Close()
-	b.proc.Stdout, b.proc.Stderr = out, out
-	if err := b.proc.Start(); err != nil {
-		return nil, fmt.Errorf("start pgbouncer: %w", err)
-	}
-	b.exited = make(chan struct{})
-	go func() { b.proc.Wait(); close(b.exited) }()
 
 	probe, err := sql.Open("pgx", b.dsn("postgres"))
 	if err != nil {
@@ -151,9 +128,7 @@ admin_users = postgres
 		}
 		select {
 		case <-b.exited:
-			log, _ := os.ReadFile(filepath.Join(b.dir, "stderr.log"))
-			flog, _ := os.ReadFile(filepath.Join(b.dir, "pgbouncer.log"))
-			return nil, fmt.Errorf("pgbouncer exited during startup:\n%s\n%s", log, flog)
+			return nil, startupFailure(b.dir)
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -195,4 +170,43 @@ func stopBouncer() {
 	if pgBouncer != nil {
 		pgBouncer.stop()
 	}
+}
+
+// launchPgBouncer writes a PgBouncer's files into dir (owned by cred's user:
+// PgBouncer refuses to run as root) and starts it; exited closes when it ends.
+func launchPgBouncer(bin, dir string, files map[string]string, cred *syscall.Credential) (*exec.Cmd, chan struct{}, error) {
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			return nil, nil, err
+		}
+		if cred != nil {
+			if err := os.Chown(p, int(cred.Uid), int(cred.Gid)); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	proc := exec.Command(bin, filepath.Join(dir, "pgbouncer.ini"))
+	proc.Dir = dir
+	proc.Env = cleanEnv()
+	proc.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGINT}
+	out, err := os.Create(filepath.Join(dir, "stderr.log"))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer out.Close()
+	proc.Stdout, proc.Stderr = out, out
+	if err := proc.Start(); err != nil {
+		return nil, nil, fmt.Errorf("start pgbouncer: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() { proc.Wait(); close(exited) }()
+	return proc, exited, nil
+}
+
+// startupFailure is the error of a PgBouncer that exited while starting, with its logs.
+func startupFailure(dir string) error {
+	log, _ := os.ReadFile(filepath.Join(dir, "stderr.log"))
+	flog, _ := os.ReadFile(filepath.Join(dir, "pgbouncer.log"))
+	return fmt.Errorf("pgbouncer exited during startup:\n%s\n%s", log, flog)
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/dagctl/dagctl/internal/cli/cmdutil"
 	"github.com/dagctl/dagctl/internal/cli/runs/shared"
 	"github.com/dagctl/dagctl/internal/output"
-	"github.com/dagctl/dagctl/internal/rbac"
 )
 
 // Options are the flags of runs get.
@@ -44,15 +43,8 @@ lists them). A missing run is exit 3.`,
 }
 
 func getRun(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
-	st, err := f.Store(ctx)
+	st, run, err := f.ReadableRun(ctx, opts.RunID, opts.DagID)
 	if err != nil {
-		return err
-	}
-	run, err := st.GetRun(ctx, opts.RunID, opts.DagID)
-	if err != nil {
-		return err
-	}
-	if err := f.Authorize(ctx, rbac.Read, run.DagID); err != nil {
 		return err
 	}
 	counts, err := st.TaskInstanceCounts(ctx, run.DagID, []string{run.RunID})

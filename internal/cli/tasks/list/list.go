@@ -9,7 +9,6 @@ import (
 	"github.com/dagctl/dagctl/internal/cli/cmdutil"
 	runshared "github.com/dagctl/dagctl/internal/cli/runs/shared"
 	"github.com/dagctl/dagctl/internal/cli/tasks/shared"
-	"github.com/dagctl/dagctl/internal/rbac"
 	"github.com/dagctl/dagctl/internal/taskops"
 )
 
@@ -60,15 +59,8 @@ exists in several DAGs needs --dag-id (exit 2 lists them).`,
 }
 
 func listTasks(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
-	st, err := f.Store(ctx)
+	st, run, err := f.ReadableRun(ctx, opts.RunID, opts.DagID)
 	if err != nil {
-		return err
-	}
-	run, err := st.GetRun(ctx, opts.RunID, opts.DagID)
-	if err != nil {
-		return err
-	}
-	if err := f.Authorize(ctx, rbac.Read, run.DagID); err != nil {
 		return err
 	}
 	res, err := taskops.List(ctx, st, taskops.ListRequest{DagID: run.DagID, RunID: run.RunID, States: opts.States})
