@@ -52,8 +52,10 @@ lint:
 bench:
 	./scripts/bench.sh
 
-docs: build
-	$(BIN) docs --dir docs
+# The command reference and man pages, from cmd/gen-docs (the dagctl binary does not link the
+# man-page renderer).
+docs:
+	$(GO) run ./cmd/gen-docs --markdown docs/commands --man docs/man
 
 demo: build
 	./scripts/demo.sh $(BIN)
