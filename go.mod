@@ -54,16 +54,3 @@ require (
 	modernc.org/memory v1.5.0 // indirect
 	modernc.org/sqlite v1.23.1 // indirect
 )
-
-// A copy of v6.0.3 whose draft metaschemas compile on first use instead of
-// in a package init (start-up time of every command; see third_party/jsonschema/MODIFIED.md).
-replace github.com/santhosh-tekuri/jsonschema/v6 => ./third_party/jsonschema
-
-// A copy of v1.0.0 (gorm's) whose rules compile on first use instead of in a
-// package init (see third_party/inflection/MODIFIED.md).
-replace github.com/jinzhu/inflection => ./third_party/inflection
-
-// A copy of v2.1.0 (md2man's, for the man pages of dagctl docs) whose regular
-// expressions and entity table are built on first use instead of in a package
-// init (see third_party/blackfriday/MODIFIED.md).
-replace github.com/russross/blackfriday/v2 => ./third_party/blackfriday
