@@ -10,7 +10,7 @@ LDFLAGS  := -s -w -X $(PKG)/internal/buildinfo.Version=$(VERSION) -X $(PKG)/inte
 export CGO_ENABLED := 0
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build test cross unit lint bench docs demo snapshot release-check fuzz clean
+.PHONY: build test cross unit lint bench docs demo snapshot release-check install-check fuzz clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dagctl
@@ -52,19 +52,31 @@ lint:
 bench:
 	./scripts/bench.sh
 
-docs: build
-	$(BIN) docs --dir docs
+# The command reference and man pages, from cmd/gen-docs (the dagctl binary does not link the
+# man-page renderer).
+docs:
+	$(GO) run ./cmd/gen-docs --markdown docs/commands --man docs/man
 
 demo: build
 	./scripts/demo.sh $(BIN)
 
-# goreleaser v2.15.1: the installed binary when there is one, else built on the fly (slow: 10-20 min).
-GORELEASER ?= $(shell command -v goreleaser || echo $(GO) run github.com/goreleaser/goreleaser/v2@v2.15.1)
+# goreleaser, pinned in tools/go.mod (a module of its own: the product's go.mod stays free of its
+# dependencies) and built from source through the Go module proxy on first use: several minutes
+# the first time, then cached by the go command.
+GORELEASER ?= $(GO) tool -modfile=tools/go.mod goreleaser
+
+# A snapshot release into dist/, publishing nothing.
 snapshot:
 	$(GORELEASER) release --snapshot --clean
 
+# goreleaser check, a snapshot release into dist/, then checks of the archives, the .deb and .rpm,
+# and of go install (scripts/release-check.sh). Takes minutes; not part of make test.
 release-check:
-	$(GORELEASER) check
+	GO="$(GO)" GORELEASER="$(GORELEASER)" ./scripts/release-check.sh
+
+# go install from a clean clone, and of the module through a module proxy on disk.
+install-check:
+	GO="$(GO)" ./scripts/install-check.sh
 
 clean:
-	rm -rf bin dist .demo
+	rm -rf bin dist .demo .release

@@ -12,6 +12,7 @@ require (
 	github.com/jedib0t/go-pretty/v6 v6.8.3
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/spf13/cobra v1.10.2
+	github.com/spf13/pflag v1.0.10
 	github.com/spf13/viper v1.21.0
 	golang.org/x/term v0.29.0
 	gopkg.in/yaml.v3 v3.0.1
@@ -43,7 +44,6 @@ require (
 	github.com/sourcegraph/conc v0.3.1-0.20240121214520-5f936abd7ae8 // indirect
 	github.com/spf13/afero v1.15.0 // indirect
 	github.com/spf13/cast v1.10.0 // indirect
-	github.com/spf13/pflag v1.0.10 // indirect
 	github.com/subosito/gotenv v1.6.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.4 // indirect
 	golang.org/x/sync v0.17.0 // indirect
@@ -54,16 +54,3 @@ require (
 	modernc.org/memory v1.5.0 // indirect
 	modernc.org/sqlite v1.23.1 // indirect
 )
-
-// A copy of v6.0.3 whose draft metaschemas compile on first use instead of
-// in a package init (start-up time of every command; see third_party/jsonschema/MODIFIED.md).
-replace github.com/santhosh-tekuri/jsonschema/v6 => ./third_party/jsonschema
-
-// A copy of v1.0.0 (gorm's) whose rules compile on first use instead of in a
-// package init (see third_party/inflection/MODIFIED.md).
-replace github.com/jinzhu/inflection => ./third_party/inflection
-
-// A copy of v2.1.0 (md2man's, for the man pages of dagctl docs) whose regular
-// expressions and entity table are built on first use instead of in a package
-// init (see third_party/blackfriday/MODIFIED.md).
-replace github.com/russross/blackfriday/v2 => ./third_party/blackfriday

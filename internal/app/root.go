@@ -12,7 +12,6 @@ import (
 	"github.com/dagctl/dagctl/internal/cli/configcmd"
 	"github.com/dagctl/dagctl/internal/cli/dags"
 	"github.com/dagctl/dagctl/internal/cli/db"
-	"github.com/dagctl/dagctl/internal/cli/docs"
 	"github.com/dagctl/dagctl/internal/cli/doctor"
 	"github.com/dagctl/dagctl/internal/cli/runs"
 	"github.com/dagctl/dagctl/internal/cli/sandbox"
@@ -92,7 +91,6 @@ own, as the list [run]. NO_COLOR or --no-color turns colour off.
 		db.NewCmdDB(f),
 		version.NewCmdVersion(f),
 		sandbox.NewCmdSandbox(f),
-		docs.NewCmdDocs(f),
 	)
 	root.Example = `  dagctl doctor
   dagctl dags list

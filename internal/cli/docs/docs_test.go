@@ -11,6 +11,7 @@ import (
 
 	"github.com/dagctl/dagctl/internal/app"
 	"github.com/dagctl/dagctl/internal/cli/cmdutil"
+	"github.com/dagctl/dagctl/internal/cli/docs"
 	"github.com/dagctl/dagctl/internal/iostreams"
 )
 
@@ -22,6 +23,22 @@ func run(t *testing.T, env map[string]string, args ...string) (stdout, stderr st
 		f.Getenv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	})
 	return out.String(), errOut.String(), code
+}
+
+// generate writes dir/commands and dir/man as cmd/gen-docs does for `make docs`.
+func generate(t *testing.T, dir string) {
+	t.Helper()
+	env := cleanEnv(t)
+	ios, _, _, _ := iostreams.Test()
+	f := cmdutil.New(ios)
+	f.Getenv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	root := app.NewRootCmd(f)
+	if err := docs.Markdown(root, filepath.Join(dir, "commands")); err != nil {
+		t.Fatal(err)
+	}
+	if err := docs.Man(root, filepath.Join(dir, "man")); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func cleanEnv(t *testing.T) map[string]string {
@@ -54,10 +71,7 @@ func generated(t *testing.T, dir string) map[string][]byte {
 // `make docs`.
 func TestDocsAreFresh(t *testing.T) {
 	tmp := t.TempDir()
-	_, stderr, code := run(t, cleanEnv(t), "docs", "--dir", tmp)
-	if code != 0 {
-		t.Fatalf("dagctl docs: exit %d: %s", code, stderr)
-	}
+	generate(t, tmp)
 	fresh := generated(t, tmp)
 	if len(fresh) < 20 {
 		t.Fatalf("only %d pages generated", len(fresh))
@@ -90,9 +104,7 @@ func TestDocsAreFresh(t *testing.T) {
 func TestDocsDeterministicAndComplete(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
 	for _, dir := range []string{a, b} {
-		if _, stderr, code := run(t, cleanEnv(t), "docs", "--dir", dir); code != 0 {
-			t.Fatalf("dagctl docs: exit %d: %s", code, stderr)
-		}
+		generate(t, dir)
 	}
 	first, second := generated(t, a), generated(t, b)
 	if len(first) != len(second) {
@@ -130,9 +142,7 @@ func TestDocsDeterministicAndComplete(t *testing.T) {
 	if err := os.WriteFile(keep, []byte("mine"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, stderr, code := run(t, cleanEnv(t), "docs", "--dir", a); code != 0 {
-		t.Fatalf("dagctl docs: exit %d: %s", code, stderr)
-	}
+	generate(t, a)
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Errorf("stale page kept: %v", err)
 	}

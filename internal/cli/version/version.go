@@ -24,7 +24,8 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 		Args:    cobra.NoArgs,
 		Example: "  dagctl version\n  dagctl version -o json",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			info := Info{Version: buildinfo.Version, Commit: buildinfo.Commit, Date: buildinfo.Date}
+			b := buildinfo.Get()
+			info := Info{Version: b.Version, Commit: b.Commit, Date: b.Date}
 			return f.Print(output.Result{
 				Data: info,
 				Table: func() output.Rows {

@@ -1,3 +1,0 @@
-module github.com/russross/blackfriday/v2
-
-go 1.21
