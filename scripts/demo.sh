@@ -49,6 +49,13 @@ step dags unpause fx_daily_cron fx_hourly
 step runs set-state demo_0000002_2024-01-02T00:00:00+00:00 --dag-id fx_daily_cron --state failed
 step runs clear --dag-id fx_daily_cron --start-date 2024-01-01 --end-date 2024-01-03 --state failed --dry-run
 
+# CI and cron: follow runs to their end; the exit code is the outcome (0 success, 1 failed, 124 timeout).
+# No scheduler runs here, so the failed run ends it at once, and the queued ones would wait.
+printf '\n%s$ dagctl runs wait demo_0000002_2024-01-02T00:00:00+00:00 --dag-id fx_daily_cron --timeout 10s; echo "exit $?"%s\n' "$bold" "$reset"
+code=0
+"$BIN" runs wait demo_0000002_2024-01-02T00:00:00+00:00 --dag-id fx_daily_cron --timeout 10s || code=$?
+echo "exit $code"
+
 step backfill create --dag-id fx_daily_cron --start-date 2024-03-04 --end-date 2024-03-10 --description "demo week"
 BACKFILL=$("$BIN" backfill list --dag-id fx_daily_cron -o name | head -n 1)
 step backfill get "$BACKFILL" --runs
