@@ -21,6 +21,18 @@ type Loaded struct {
 	Timetable schedule.Timetable
 }
 
+// NotRunnableError says why the scheduler would never run a DAG's runs:
+// it is inactive (2.x) or stale (3.x), or Airflow has not serialized it.
+// It is the not-found error Err (exit 3), as Airflow's trigger endpoint
+// answers 404; a caller that would wait for the runs may refuse otherwise.
+type NotRunnableError struct {
+	Reason string
+	Err    error
+}
+
+func (e *NotRunnableError) Error() string { return e.Err.Error() }
+func (e *NotRunnableError) Unwrap() error { return e.Err }
+
 // Load reads the DAG's row and serialized form and decodes its timetable.
 func Load(ctx context.Context, st *store.Store, dagID string) (*Loaded, error) {
 	row, err := st.GetDAG(ctx, dagID)
@@ -32,12 +44,16 @@ func Load(ctx context.Context, st *store.Store, dagID string) (*Loaded, error) {
 	// inactive (2.x) or stale (3.x) DAG is not found, and one with import
 	// errors cannot be triggered.
 	if !row.IsActive {
-		return nil, apperr.NotFound("dag %q not found: it is inactive (no longer in Airflow's DAG files)", dagID)
+		return nil, &NotRunnableError{Reason: "is inactive (no longer in Airflow's DAG files)",
+			Err: apperr.NotFound("dag %q not found: it is inactive (no longer in Airflow's DAG files)", dagID)}
 	}
 	if row.HasImportErrors {
 		return nil, apperr.Invalid("dag %q has import errors; fix them before creating runs", dagID)
 	}
 	data, compressed, err := st.SerializedDAG(ctx, dagID)
+	if apperr.Is(err, apperr.KindNotFound) {
+		return nil, &NotRunnableError{Reason: "has no serialized form (Airflow has not parsed it)", Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}

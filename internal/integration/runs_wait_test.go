@@ -279,9 +279,14 @@ func TestRunsCreateWaitRefusals(t *testing.T) {
 		} else {
 			db.SQL(t, "UPDATE dag SET is_stale = ? WHERE dag_id = ?", true, dag)
 		}
-		res := r.MustRun(t, 3, "runs", "create", "--dag-id", dag, "--wait", "--unpause")
-		if !strings.Contains(res.Stderr, "inactive") {
+		// --wait refuses it up front like a paused DAG (exit 5, naming why);
+		// without --wait it stays Airflow's "not found" (exit 3).
+		res := r.MustRun(t, 5, "runs", "create", "--dag-id", dag, "--wait", "--unpause")
+		if !strings.Contains(res.Stderr, "is inactive") || !strings.Contains(res.Stderr, "would never run") || strings.Count(strings.TrimSpace(res.Stderr), "\n") != 0 {
 			t.Errorf("inactive dag: %q", res.Stderr)
+		}
+		if res := r.MustRun(t, 3, "runs", "create", "--dag-id", dag); !strings.Contains(res.Stderr, "inactive") {
+			t.Errorf("inactive dag without --wait: %q", res.Stderr)
 		}
 		if wt.Major() == 2 {
 			db.SQL(t, "UPDATE dag SET is_active = ? WHERE dag_id = ?", true, dag)
@@ -289,10 +294,11 @@ func TestRunsCreateWaitRefusals(t *testing.T) {
 			db.SQL(t, "UPDATE dag SET is_stale = ? WHERE dag_id = ?", false, dag)
 		}
 		db.SQL(t, "DELETE FROM serialized_dag WHERE dag_id = ?", dag)
-		res = r.MustRun(t, 3, "runs", "create", "--dag-id", dag, "--wait", "--unpause")
-		if !strings.Contains(res.Stderr, "no serialized form") {
+		res = r.MustRun(t, 5, "runs", "create", "--dag-id", dag, "--wait", "--unpause")
+		if !strings.Contains(res.Stderr, "no serialized form") || !strings.Contains(res.Stderr, "would never run") {
 			t.Errorf("dag without serialized form: %q", res.Stderr)
 		}
+		r.MustRun(t, 3, "runs", "create", "--dag-id", dag)
 		if db.ScalarInt(t, "SELECT count(*) FROM dag_run") != runs || db.ScalarInt(t, "SELECT count(*) FROM log") != logs {
 			t.Error("refused runs create --wait wrote a run or an audit row")
 		}

@@ -3,6 +3,7 @@ package create
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -68,7 +69,8 @@ waits for the same runs). Exit 0 when all succeeded, 1 when any failed (stderr
 names the failed tasks and the 'dagctl tasks logs' command of each), 124 at
 --timeout (default 1h; the runs stay and go on); stdout gets the final runs as
 'runs get' shows them. A paused DAG would never run them: --wait on a paused
-DAG is refused (exit 5) before anything is written, unless --unpause is given.
+DAG is refused (exit 5) before anything is written, unless --unpause is given;
+so is --wait on an inactive (stale) DAG or one Airflow has not serialized.
 --unpause unpauses the DAG (as 'dags unpause' does: can_edit needed, the same
 audit row) in the same transaction as the create; it works without --wait too.`,
 		Example: `  dagctl runs create --dag-id etl
@@ -156,6 +158,11 @@ func createRuns(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		return err
 	}
 	st, dag, err := f.WritableDAG(ctx, opts.DagID)
+	var never *dagload.NotRunnableError
+	if opts.Wait && errors.As(err, &never) {
+		// The wait could never end: refused up front, as for a paused DAG.
+		return apperr.Conflict("runs create --wait: dag %q %s; the scheduler would never run its runs; nothing written", opts.DagID, never.Reason)
+	}
 	if err != nil {
 		return err
 	}
