@@ -22,11 +22,14 @@ import (
 
 const exitCodesHelp = `Exit codes:
   0    ok
-  1    failure (database error, unexpected error; a followed backfill or run ended failed)
-  2    invalid input (usage or validation error; nothing was written)
+  1    failure (database error, a connection the server or network refused, unexpected
+       error; a followed backfill or run ended failed)
+  2    invalid input (usage or validation error, a database URL or TLS setting dagctl
+       rejects before connecting; nothing was written)
   3    not found (DAG, run, backfill, task instance or log file)
   4    permission denied
-  5    conflict (duplicate, overlap, or a state that does not allow the action)
+  5    conflict (duplicate, overlap, or a state that does not allow the action, e.g.
+       runs create --wait on a paused DAG)
   124  timeout (backfill wait, runs wait, --wait: the followed runs go on)
 `
 
