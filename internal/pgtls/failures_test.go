@@ -373,6 +373,10 @@ func TestConnectTimeoutOnlyWhenTimeRunsOut(t *testing.T) {
 				strings.Contains(msg, "\n") || strings.Contains(msg, "TLS") {
 				t.Errorf("exit %d, %q; want exit 1, one line naming the address and the timeout of 1s, no TLS (psql: %s)", res.Code, msg, out)
 			}
+			// The 1s came from the URL, and the message says so.
+			if !strings.Contains(msg, "connect timeout from database URL connect_timeout") {
+				t.Errorf("timeout's source not named: %q", msg)
+			}
 			if testing.Verbose() {
 				t.Logf("psql: %s\ndagctl: %s", cause, msg)
 			}

@@ -71,7 +71,11 @@ func connectError(opts OpenOptions, err error) error {
 		return fmt.Errorf("%s: %s", where, reason)
 	}
 	if isTimeout(err) {
-		return fmt.Errorf("%s: timed out after %s (--connect-timeout)", where, opts.ConnectTimeout)
+		src := opts.ConnectTimeoutSource
+		if src == "" || src == "flag --connect-timeout" {
+			return fmt.Errorf("%s: timed out after %s (--connect-timeout)", where, opts.ConnectTimeout)
+		}
+		return fmt.Errorf("%s: timed out after %s (connect timeout from %s; --connect-timeout sets another)", where, opts.ConnectTimeout, src)
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {

@@ -37,6 +37,9 @@ type OpenOptions struct {
 	// sql_alchemy_schema first ("" = the server's default). PostgreSQL only.
 	SearchPath     string
 	ConnectTimeout time.Duration
+	// ConnectTimeoutSource says where ConnectTimeout came from (for the
+	// timeout message; "" = --connect-timeout).
+	ConnectTimeoutSource string
 	// LockTimeout bounds every lock wait of a write transaction (0 = wait
 	// without bound). StatementTimeout bounds each statement (0 = off).
 	LockTimeout      time.Duration

@@ -129,6 +129,7 @@ func (f *Factory) Store(ctx context.Context) (*store.Store, error) {
 		HostPort:              s.URL.HostPort(),
 		SearchPath:            s.URL.SearchPath(),
 		ConnectTimeout:        timeout,
+		ConnectTimeoutSource:  s.ConnectTimeout.Source,
 		LockTimeout:           s.LockWait,
 		StatementTimeout:      s.StatementLimit,
 		WriteStatementTimeout: s.WriteStatementLimit,
