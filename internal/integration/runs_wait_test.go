@@ -229,6 +229,21 @@ func TestRunsCreateWait(t *testing.T) {
 			t.Errorf("create --wait of existing dates: exit %d, stdout %q, want 1 and the two states", res.Code, res.Stdout)
 		}
 
+		// Both runs failed: each run's block names its own failed tasks (read
+		// for all the failed runs at once), in the order the runs were asked.
+		db.SQL(t, "UPDATE task_instance SET state = 'failed' WHERE dag_id = ? AND run_id = ? AND task_id = ?", dag, ids[0], down)
+		s.endRun(ids[0], "failed")
+		res = r.Run(t, "runs", "wait", ids[1], ids[0], "--dag-id", dag, "--interval", "20ms", "--timeout", "5s")
+		want = []string{
+			want[0], want[1], want[2],
+			"run " + ids[0] + " of dag " + dag + " failed: task " + down + " failed (try 1 of 1)",
+			"  dagctl tasks logs " + ids[0] + " " + down + " --dag-id " + dag + " --try 1",
+			`dagctl: 2 of 2 runs of dag "` + dag + `" failed`,
+		}
+		if got := strings.Split(strings.TrimSpace(res.Stderr), "\n"); res.Code != 1 || !slices.Equal(got, want) {
+			t.Errorf("runs wait, two failed runs: exit %d\n%s\nwant:\n%s", res.Code, res.Stderr, strings.Join(want, "\n"))
+		}
+
 		// Timeout: nobody runs it; it stays queued.
 		res = r.Run(t, "runs", "create", "--dag-id", dag, "--start-date", "2024-03-03", "--end-date", "2024-03-03", "--wait", "--interval", "20ms", "--timeout", "250ms")
 		if res.Code != 124 || !strings.Contains(res.Stderr, `timed out after 250ms: 1 of 1 runs of dag "`+dag+`" not finished; they stay and go on (dagctl runs wait `) {

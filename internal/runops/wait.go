@@ -141,24 +141,26 @@ func allFinished(runs []store.Run) bool {
 
 // finish reads the failed runs' failed tasks and decides the outcome.
 func finish(ctx context.Context, st *store.Store, req WaitRequest, ids []string, res WaitResult) (WaitResult, error) {
-	runs := res.Runs
 	res.FailedTasks = map[string][]store.TaskInstance{}
-	for _, r := range runs {
+	for _, r := range res.Runs {
 		switch r.State {
 		case RunSuccess:
 		case RunFailed:
 			res.Failed = append(res.Failed, r.RunID)
-			tis, err := st.ListTaskInstances(ctx, store.TaskInstanceFilter{DagID: req.DagID, RunID: r.RunID, States: FailedTaskStates})
-			if err != nil {
-				return res, err
-			}
-			// failed first, then upstream_failed; each by task id and map index.
-			slices.SortStableFunc(tis, func(a, b store.TaskInstance) int {
-				return strings.Compare(a.State, b.State)
-			})
-			res.FailedTasks[r.RunID] = tis
 		default:
 			res.Unfinished = append(res.Unfinished, r.RunID)
+		}
+	}
+	if len(res.Failed) > 0 {
+		// The failed runs' failed tasks, in one read for all of them.
+		tis, err := st.ListTaskInstances(ctx, store.TaskInstanceFilter{DagID: req.DagID, RunIDs: res.Failed, States: FailedTaskStates})
+		if err != nil {
+			return res, err
+		}
+		// failed first, then upstream_failed; each by task id and map index.
+		slices.SortStableFunc(tis, func(a, b store.TaskInstance) int { return strings.Compare(a.State, b.State) })
+		for _, ti := range tis {
+			res.FailedTasks[ti.RunID] = append(res.FailedTasks[ti.RunID], ti)
 		}
 	}
 	res.TimedOut = res.TimedOut && len(res.Unfinished) > 0

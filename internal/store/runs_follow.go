@@ -35,7 +35,8 @@ type FollowSnapshot struct {
 // instances counted by state, and whether the DAG is paused, in one
 // statement whatever the number of runs (up to FollowChunk): dag_run LEFT
 // JOIN task_instance grouped by run and task state, with dag.is_paused as a
-// scalar subquery. `runs wait` sends this once per interval.
+// scalar subquery. `runs wait` sends this once per interval; `runs get`
+// takes its counts from it too.
 func (s *Store) FollowRuns(ctx context.Context, dagID string, runIDs []string) (FollowSnapshot, error) {
 	snap := FollowSnapshot{}
 	byRun := map[string]*RunProgress{}

@@ -114,6 +114,9 @@ func (s *Store) taskInstanceSelect() string {
 type TaskInstanceFilter struct {
 	DagID string
 	RunID string
+	// RunIDs, when set, reads the task instances of these runs instead of
+	// RunID's, in one statement per FollowChunk runs.
+	RunIDs []string
 	// TaskID, when not "", keeps that task's instances only.
 	TaskID string
 	// MapIndex, when not nil, keeps that map index only (-1: not mapped).
@@ -129,8 +132,12 @@ func (s *Store) ListTaskInstances(ctx context.Context, f TaskInstanceFilter) ([]
 	if !s.schema.HasTable("task_instance") {
 		return out, nil
 	}
-	where := []string{"ti.dag_id = ?", "ti.run_id = ?"}
-	args := []any{f.DagID, f.RunID}
+	runIDs := f.RunIDs
+	if runIDs == nil {
+		runIDs = []string{f.RunID}
+	}
+	where := []string{"ti.dag_id = ?", "ti.run_id IN ?"}
+	args := []any{f.DagID, nil}
 	if f.TaskID != "" {
 		where = append(where, "ti.task_id = ?")
 		args = append(args, f.TaskID)
@@ -159,44 +166,15 @@ func (s *Store) ListTaskInstances(ctx context.Context, f TaskInstanceFilter) ([]
 		}
 		where = append(where, "("+strings.Join(or, " OR ")+")")
 	}
-	var rows []taskInstanceRow
-	q := s.taskInstanceSelect() + " WHERE " + strings.Join(where, " AND ") + " ORDER BY ti.task_id, ti.map_index"
-	if err := s.scan(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("read task instances of run %q of dag %q: %w", f.RunID, f.DagID, err)
-	}
-	for _, r := range rows {
-		out = append(out, r.toTaskInstance())
-	}
-	return out, nil
-}
-
-// TaskInstanceCounts returns, per run of dagID, how many task instances are
-// in each state ("none" for no state), in one query.
-func (s *Store) TaskInstanceCounts(ctx context.Context, dagID string, runIDs []string) (map[string]map[string]int, error) {
-	out := map[string]map[string]int{}
-	if len(runIDs) == 0 || !s.schema.HasTable("task_instance") {
-		return out, nil
-	}
-	for start := 0; start < len(runIDs); start += 500 {
-		end := min(start+500, len(runIDs))
-		var rows []struct {
-			RunID string
-			State *string
-			N     int
-		}
-		q := "SELECT run_id, state, COUNT(*) AS n FROM task_instance WHERE dag_id = ? AND run_id IN ? GROUP BY run_id, state"
-		if err := s.scan(ctx, &rows, q, dagID, runIDs[start:end]); err != nil {
-			return nil, fmt.Errorf("count task instances of dag %q: %w", dagID, err)
+	q := s.taskInstanceSelect() + " WHERE " + strings.Join(where, " AND ") + " ORDER BY ti.run_id, ti.task_id, ti.map_index"
+	for start := 0; start < len(runIDs); start += FollowChunk {
+		args[1] = runIDs[start:min(start+FollowChunk, len(runIDs))]
+		var rows []taskInstanceRow
+		if err := s.scan(ctx, &rows, q, args...); err != nil {
+			return nil, fmt.Errorf("read task instances of dag %q: %w", f.DagID, err)
 		}
 		for _, r := range rows {
-			st := "none"
-			if r.State != nil && *r.State != "" {
-				st = *r.State
-			}
-			if out[r.RunID] == nil {
-				out[r.RunID] = map[string]int{}
-			}
-			out[r.RunID][st] += r.N
+			out = append(out, r.toTaskInstance())
 		}
 	}
 	return out, nil

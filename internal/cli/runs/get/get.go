@@ -47,11 +47,16 @@ func getRun(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	counts, err := st.TaskInstanceCounts(ctx, run.DagID, []string{run.RunID})
+	// The same one-statement look runs wait takes: the run's task instances by state.
+	snap, err := st.FollowRuns(ctx, run.DagID, []string{run.RunID})
 	if err != nil {
 		return err
 	}
-	return f.Print(single(shared.NewRunDetailView(*run, counts[run.RunID])))
+	var counts map[string]int
+	if len(snap.Runs) == 1 {
+		counts = snap.Runs[0].Tasks
+	}
+	return f.Print(single(shared.NewRunDetailView(*run, counts)))
 }
 
 func single(v shared.RunDetailView) output.Result {
