@@ -197,6 +197,12 @@ func TestRBACReadsAreFiltered(t *testing.T) {
 		rbacRefused(t, r, db, as("alice", "runs", "get", hourly, "--dag-id", "fx_hourly"),
 			`"alice"`, "can_read", `"fx_hourly"`, "DAG:fx_hourly")
 		r.MustRun(t, 0, as("viewer", "runs", "get", hourly, "--dag-id", "fx_hourly")...)
+		// tasks list and tasks logs: can_read on the run's DAG, checked before
+		// anything of the run is read (an unknown task is still exit 4, not 3).
+		r.MustRun(t, 0, as("alice", "tasks", "list", daily, "--dag-id", "fx_daily_cron")...)
+		rbacRefused(t, r, db, as("alice", "tasks", "list", hourly, "--dag-id", "fx_hourly"), `"alice"`, "can_read", `"fx_hourly"`)
+		rbacRefused(t, r, db, as("alice", "tasks", "logs", hourly, "no_such_task", "--dag-id", "fx_hourly"), `"alice"`, "can_read", `"fx_hourly"`)
+		r.MustRun(t, 3, as("viewer", "tasks", "logs", hourly, "no_such_task", "--dag-id", "fx_hourly")...)
 
 		// Users who cannot act at all: inactive, unknown, and the runner's default "tester".
 		for _, c := range []struct{ user, want string }{

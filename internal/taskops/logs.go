@@ -155,16 +155,20 @@ func FindTaskInstance(ctx context.Context, st *store.Store, run store.Run, taskI
 	if mapIndex != nil {
 		want = *mapIndex
 	}
-	var indexes []string
+	var mapped []int
 	for _, ti := range tis {
 		if ti.MapIndex == want {
 			return ti, nil
 		}
 		if ti.MapIndex >= 0 {
-			indexes = append(indexes, strconv.Itoa(ti.MapIndex))
+			mapped = append(mapped, ti.MapIndex)
 		}
 	}
-	slices.SortFunc(indexes, func(a, b string) int { x, _ := strconv.Atoi(a); y, _ := strconv.Atoi(b); return x - y })
+	slices.Sort(mapped)
+	indexes := make([]string, len(mapped))
+	for i, m := range mapped {
+		indexes[i] = strconv.Itoa(m)
+	}
 	if mapIndex == nil {
 		return store.TaskInstance{}, apperr.Invalid("task %q is mapped in run %q of dag %q: pass --map-index (%s)",
 			taskID, run.RunID, run.DagID, strings.Join(indexes, ", "))

@@ -16,7 +16,6 @@ import (
 
 	"github.com/dagctl/dagctl/internal/apperr"
 	"github.com/dagctl/dagctl/internal/cli/cmdutil"
-	"github.com/dagctl/dagctl/internal/rbac"
 	"github.com/dagctl/dagctl/internal/store"
 	"github.com/dagctl/dagctl/internal/taskops"
 	"github.com/dagctl/dagctl/pkg/tasklog"
@@ -136,7 +135,8 @@ func completeArgs(f *cmdutil.Factory) func(*cobra.Command, []string, string) ([]
 }
 
 func logsRun(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
-	st, err := f.Store(ctx)
+	// The right to read the DAG is checked before anything of its runs is told.
+	st, run, err := f.ReadableRun(ctx, opts.RunID, opts.DagID)
 	if err != nil {
 		return err
 	}
@@ -144,15 +144,12 @@ func logsRun(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	req := taskops.LogRequest{DagID: opts.DagID, RunID: opts.RunID, TaskID: opts.TaskID, MapIndex: opts.MapIndex, Try: opts.Try}
+	req := taskops.LogRequest{DagID: run.DagID, RunID: run.RunID, TaskID: opts.TaskID, MapIndex: opts.MapIndex, Try: opts.Try}
 	loc, err := taskops.LocateLog(ctx, st, s, req)
 	if err != nil {
 		return err
 	}
-	if err := f.Authorize(ctx, rbac.Read, loc.Run.DagID); err != nil {
-		return err
-	}
-	p := &printer{out: f.IO.Out, raw: opts.Raw}
+	p := &printer{out: bufio.NewWriterSize(f.IO.Out, 64*1024), raw: opts.Raw}
 	if !opts.Follow {
 		if !loc.Exists {
 			return loc.NotFoundError()
@@ -208,14 +205,19 @@ func follow(ctx context.Context, f *cmdutil.Factory, st *store.Store, opts *Opti
 // tasklog.Render. It keeps a partial last line until its newline arrives
 // (or the end, when final).
 type printer struct {
-	out     io.Writer
+	out     *bufio.Writer // flushed at the end of each copyFrom
 	raw     bool
 	pending []byte
 }
 
 // copyFrom prints the file from offset on and returns how many bytes it
 // read. final flushes a last line without a newline.
-func (p *printer) copyFrom(path string, offset int64, final bool) (int64, error) {
+func (p *printer) copyFrom(path string, offset int64, final bool) (n int64, err error) {
+	defer func() {
+		if ferr := p.out.Flush(); err == nil {
+			err = ferr
+		}
+	}()
 	fh, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -231,7 +233,6 @@ func (p *printer) copyFrom(path string, offset int64, final bool) (int64, error)
 		}
 	}
 	r := bufio.NewReaderSize(fh, 64*1024)
-	var n int64
 	for {
 		chunk, err := r.ReadSlice('\n')
 		n += int64(len(chunk))

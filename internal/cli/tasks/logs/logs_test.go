@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"os"
@@ -74,7 +75,7 @@ func TestPrinter(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	p := &printer{out: &out}
+	p := &printer{out: bufio.NewWriter(&out)}
 	write(`{"event":"e","level":"info"}`+"\nhalf", false)
 	n, err := p.copyFrom(path, 0, false)
 	if err != nil || out.String() != "INFO - e\n" {
@@ -86,7 +87,7 @@ func TestPrinter(t *testing.T) {
 		t.Fatalf("second read: %d %v %q", m, err, out.String())
 	}
 	out.Reset()
-	raw := &printer{out: &out, raw: true}
+	raw := &printer{out: bufio.NewWriter(&out), raw: true}
 	if _, err := raw.copyFrom(path, 0, true); err != nil || out.String() != `{"event":"e","level":"info"}`+"\nhalf line\r\nno newline" {
 		t.Errorf("raw: %v %q", err, out.String())
 	}
