@@ -50,6 +50,11 @@ func waitTargets() []waitTarget {
 	for _, rel := range dbtest.ReleasesWith(dbtest.SQLite, dbtest.WithSampleDAGs()) {
 		out = append(out, waitTarget{target: target{dbtest.SQLite, rel}})
 	}
+	// Through PgBouncer in transaction mode: the one-statement look, and
+	// --unpause composed with the create in one transaction.
+	for _, rel := range pooledReleases {
+		out = append(out, waitTarget{target: target{pgbouncer, rel}})
+	}
 	return out
 }
 

@@ -44,13 +44,7 @@ func insertTaskInstance(t *testing.T, db *dbtest.DB, tg target, runID string, n 
 // field compared with the task_instance row; --state filters; `runs get`
 // counts them by state.
 func TestTasksList(t *testing.T) {
-	var targets []target
-	for _, tg := range sampleTargets() {
-		if tg.Dialect != pgbouncer {
-			targets = append(targets, tg)
-		}
-	}
-	forEach(t, targets, func(t *testing.T, tg target) {
+	forEach(t, sampleTargets(), func(t *testing.T, tg target) {
 		db := open(t, tg, dbtest.WithSampleDAGs())
 		r := runner(t, db)
 		runID := strings.TrimSpace(r.MustRun(t, 0, "runs", "create", "--dag-id", "fx_daily_cron", "--start-date", "2024-03-01", "--end-date", "2024-03-01",

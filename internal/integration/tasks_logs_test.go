@@ -21,6 +21,7 @@ func logsTargets() []target {
 		{dbtest.Postgres, "2.10.5"}, {dbtest.Postgres, "2.11.1"}, {dbtest.Postgres, "3.0.3"},
 		{dbtest.Postgres, "3.1.8"}, {dbtest.Postgres, "3.2.0"}, {dbtest.Postgres, "3.3.0"},
 		{dbtest.MySQL, "2.10.5"}, {dbtest.SQLite, "2.10.5"}, {dbtest.SQLite, "3.3.0"},
+		{pgbouncer, "2.10.5"}, {pgbouncer, "3.0.3"},
 	}
 }
 
